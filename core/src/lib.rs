@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+pub mod audit;
+pub mod catalog;
+mod engine;
+pub mod error;
+pub mod io;
+pub mod keys;
+pub mod plan;
+pub mod policy;
+pub mod treat;
+
+pub use engine::{AccessRequest, Engine, JsonOutcome, MAX_JSON_DEPTH, View};
+pub use error::{Error, Location, Result};
+pub use keys::KeyRing;
+pub use plan::{Applied, FieldPlan, Plan, RowCtx, Treatment};
+pub use policy::{Level, PackSources, RecordAttrs, Source};

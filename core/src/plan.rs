@@ -1,0 +1,330 @@
+//! Compiling Cedar decisions into a [`Plan`], and applying plans to values and records.
+//!
+//! A plan is plain data: for each catalog field, the treatment it gets and the ids of the
+//! policies that decided it. Cedar is asked only while compiling; applying a plan to a million
+//! rows makes no Cedar call. Plans serialize (for explain, audit and shipping to workers).
+
+use std::cell::Cell;
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{Catalog, FieldSpec, Params};
+use crate::error::{Error, Result};
+use crate::keys::{KeyRing, hex_lower};
+use crate::policy::{Decider, Level, LevelDecision, RecordAttrs};
+use crate::treat::{
+    self, GeneralizeParams, MaskParams, PseudonymParams, RedactParams, ShiftParams,
+};
+
+/// What a field becomes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "treatment", rename_all = "snake_case")]
+pub enum Treatment {
+    /// As is.
+    Clear,
+    /// Partially masked.
+    Mask(MaskParams),
+    /// Date shifted by the patient's offset.
+    Shift(ShiftParams),
+    /// Keyed pseudonym in `domain`.
+    Pseudonymize {
+        /// Pseudonym format.
+        #[serde(flatten)]
+        params: PseudonymParams,
+    },
+    /// Generalized.
+    Generalize(GeneralizeParams),
+    /// Redacted (null, placeholder or dropped): the default when nothing permits more.
+    Redact(RedactParams),
+}
+
+impl Treatment {
+    /// Short name: `clear`, `mask`, `shift`, `pseudonymize`, `generalize`, `redact` or `drop`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Treatment::Clear => "clear",
+            Treatment::Mask(_) => "mask",
+            Treatment::Shift(_) => "shift",
+            Treatment::Pseudonymize { .. } => "pseudonymize",
+            Treatment::Generalize(_) => "generalize",
+            Treatment::Redact(r) if r.drop => "drop",
+            Treatment::Redact(_) => "redact",
+        }
+    }
+
+    /// Whether this treatment needs key material.
+    pub fn needs_key(&self) -> bool {
+        matches!(self, Treatment::Shift(_) | Treatment::Pseudonymize { .. })
+    }
+}
+
+/// One field's decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldPlan {
+    /// Column name or JSON path.
+    pub field: String,
+    /// PHI category.
+    pub category: String,
+    /// The treatment applied.
+    #[serde(flatten)]
+    pub treatment: Treatment,
+    /// Policies that permitted the chosen level (empty when redacted by default).
+    pub policies: Vec<String>,
+    /// Forbid policies that blocked a more revealing level.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub denied_by: Vec<String>,
+    /// Policy evaluation errors met on the way (each denied its level: fail closed).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub errors: Vec<String>,
+}
+
+/// The compiled decision for one (principal, operation, purpose, record attributes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Content hash of the plan (16 hex digits), referenced by audit events.
+    pub id: String,
+    /// Record attributes it was compiled for.
+    pub attrs: RecordAttrs,
+    /// One entry per catalog field, in catalog order.
+    pub fields: Vec<FieldPlan>,
+}
+
+fn applicable(level: Level, p: &Params) -> bool {
+    match level {
+        Level::Clear | Level::Pseudonymize => true,
+        Level::Mask => p.mask.is_some(),
+        Level::Shift => p.shift.is_some(),
+        Level::Generalize => p.generalize.is_some(),
+    }
+}
+
+fn treatment_for(level: Option<Level>, f: &FieldSpec) -> Treatment {
+    let p = &f.params;
+    match level {
+        Some(Level::Clear) => Treatment::Clear,
+        Some(Level::Mask) => p.mask.clone().map_or_else(|| redact(p), Treatment::Mask),
+        Some(Level::Shift) => p.shift.clone().map_or_else(|| redact(p), Treatment::Shift),
+        Some(Level::Generalize) => p
+            .generalize
+            .clone()
+            .map_or_else(|| redact(p), Treatment::Generalize),
+        Some(Level::Pseudonymize) => {
+            let mut params = p.pseudonymize.clone().unwrap_or(PseudonymParams {
+                prefix: String::new(),
+                length: 16,
+                domain: None,
+                case_insensitive: false,
+            });
+            params.domain.get_or_insert_with(|| f.category.clone());
+            Treatment::Pseudonymize { params }
+        }
+        None => redact(p),
+    }
+}
+
+fn redact(p: &Params) -> Treatment {
+    Treatment::Redact(p.redact.clone().unwrap_or_default())
+}
+
+impl Plan {
+    pub(crate) fn compile(
+        decider: &Decider,
+        catalog: &Catalog,
+        purpose: &str,
+        operation: &str,
+        break_glass: bool,
+        attrs: &RecordAttrs,
+    ) -> Result<Plan> {
+        let context = decider.context(purpose, operation, break_glass, attrs)?;
+        let mut asked: HashMap<(&str, Level), LevelDecision> = HashMap::new();
+        let mut fields = Vec::with_capacity(catalog.fields.len());
+        for f in &catalog.fields {
+            let mut denied_by = Vec::new();
+            let mut errors = Vec::new();
+            let mut chosen = None;
+            for level in Level::ALL {
+                if !applicable(level, &f.params) {
+                    continue;
+                }
+                let key = (f.category.as_str(), level);
+                let d = match asked.get(&key) {
+                    Some(d) => d.clone(),
+                    None => {
+                        let d = decider.decide(level, &f.category, &context)?;
+                        asked.insert(key, d.clone());
+                        d
+                    }
+                };
+                errors.extend(d.errors.iter().cloned());
+                if d.allowed {
+                    chosen = Some((level, d.policies));
+                    break;
+                }
+                denied_by.extend(d.policies);
+            }
+            denied_by.sort();
+            denied_by.dedup();
+            let (level, policies) = match chosen {
+                Some((l, p)) => (Some(l), p),
+                None => (None, Vec::new()),
+            };
+            fields.push(FieldPlan {
+                field: f.name.clone(),
+                category: f.category.clone(),
+                treatment: treatment_for(level, f),
+                policies,
+                denied_by,
+                errors,
+            });
+        }
+        let mut plan = Plan {
+            id: String::new(),
+            attrs: attrs.clone(),
+            fields,
+        };
+        let bytes = serde_json::to_vec(&plan)
+            .map_err(|e| Error::request(format!("cannot hash plan: {e}")))?;
+        plan.id = hex_lower(Sha256::digest(&bytes).get(..8).unwrap_or(&[]));
+        Ok(plan)
+    }
+
+    /// Whether any field needs key material.
+    pub fn needs_key(&self) -> bool {
+        self.fields.iter().any(|f| f.treatment.needs_key())
+    }
+
+    /// Index of the field named `name`.
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.field == name)
+    }
+
+    /// Applies field `i`'s treatment to `value`, writing into `out` when the result is new text.
+    ///
+    /// # Errors
+    /// [`Error::Key`] when the treatment needs a key and `ctx` has none.
+    pub fn apply_value(
+        &self,
+        i: usize,
+        value: &str,
+        ctx: &RowCtx<'_>,
+        out: &mut String,
+    ) -> Result<Applied> {
+        let Some(f) = self.fields.get(i) else {
+            return Ok(Applied::Null);
+        };
+        apply_treatment(&f.treatment, &f.field, value, ctx, out)
+    }
+}
+
+/// Outcome of applying a treatment to one value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// Write the input value unchanged.
+    Clear,
+    /// Write the text now in `out`.
+    Written,
+    /// Write null (empty in CSV).
+    Null,
+    /// Remove the field.
+    Drop,
+    /// The value could not be treated as the plan says (not a date, no patient id): it is
+    /// redacted, and counted so the caller can report it.
+    Untreatable,
+}
+
+/// Per-row context: keys, the patient id for date shifts, the reference year for ages.
+#[derive(Debug)]
+pub struct RowCtx<'a> {
+    key: Option<&'a KeyRing>,
+    patient: Option<&'a str>,
+    as_of_year: i64,
+    offset: Cell<Option<(u32, i64)>>,
+}
+
+impl<'a> RowCtx<'a> {
+    /// A context for one row.
+    pub fn new(key: Option<&'a KeyRing>, patient: Option<&'a str>, as_of_year: i64) -> Self {
+        RowCtx {
+            key,
+            patient: patient.filter(|p| !p.is_empty()),
+            as_of_year,
+            offset: Cell::new(None),
+        }
+    }
+
+    fn key(&self, field: &str, what: &str) -> Result<&'a KeyRing> {
+        self.key.ok_or_else(|| {
+            Error::key(format!(
+                "treatment `{what}` of field `{field}` needs a key (pass a key file)"
+            ))
+        })
+    }
+
+    fn offset(&self, key: &KeyRing, max_days: u32) -> Option<i64> {
+        if let Some((m, o)) = self.offset.get() {
+            if m == max_days {
+                return Some(o);
+            }
+        }
+        let o = treat::date_offset(key.date_shift_mac(), self.patient?, max_days);
+        self.offset.set(Some((max_days, o)));
+        Some(o)
+    }
+}
+
+pub(crate) fn apply_treatment(
+    t: &Treatment,
+    field: &str,
+    value: &str,
+    ctx: &RowCtx<'_>,
+    out: &mut String,
+) -> Result<Applied> {
+    if value.is_empty() {
+        // Nothing to protect; keeps empties distinguishable from redactions... except drop.
+        return Ok(match t {
+            Treatment::Redact(r) if r.drop => Applied::Drop,
+            _ => Applied::Clear,
+        });
+    }
+    Ok(match t {
+        Treatment::Clear => Applied::Clear,
+        Treatment::Mask(p) => {
+            treat::mask(value, p, out);
+            Applied::Written
+        }
+        Treatment::Pseudonymize { params } => {
+            let key = ctx.key(field, "pseudonymize")?;
+            let domain = params.domain.as_deref().unwrap_or("");
+            treat::pseudonymize(value, key.pseudonym_mac(), domain, params, out);
+            Applied::Written
+        }
+        Treatment::Shift(p) => {
+            let key = ctx.key(field, "shift")?;
+            match ctx.offset(key, p.max_days) {
+                Some(o) if treat::shift_date(value, o, out) => Applied::Written,
+                _ => {
+                    out.clear();
+                    Applied::Untreatable
+                }
+            }
+        }
+        Treatment::Generalize(p) => {
+            if treat::generalize(value, p, ctx.as_of_year, out) {
+                Applied::Written
+            } else {
+                out.clear();
+                Applied::Untreatable
+            }
+        }
+        Treatment::Redact(r) => match (&r.placeholder, r.drop) {
+            (_, true) => Applied::Drop,
+            (Some(ph), false) => {
+                out.push_str(ph);
+                Applied::Written
+            }
+            (None, false) => Applied::Null,
+        },
+    })
+}

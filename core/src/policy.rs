@@ -1,0 +1,569 @@
+//! Loading and validating a policy pack, and asking Cedar.
+//!
+//! A pack is a Cedar schema, Cedar policy files, an entities file (roles and the HL7
+//! purpose-of-use hierarchy), a categories file and dataset catalogs. Everything is validated
+//! at load: Cedar's strict validator checks every policy against the schema, and each error
+//! carries the file, line and column it came from.
+//!
+//! Disclosure levels are Cedar actions (`clear`, `mask`, `shift`, `pseudonymize`,
+//! `generalize`, all in the group `disclose`); categories are `Phi::Field` entities in
+//! `Phi::Group`s. A [`Decider`] holds, for one principal, the policies that can possibly
+//! apply to it — sliced by action and principal scope at creation — so a decision costs only
+//! the handful of policies that concern that principal and level.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::str::FromStr;
+
+use cedar_policy::{
+    ActionConstraint, Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityId,
+    EntityTypeName, EntityUid, Policy, PolicyId, PolicySet, PrincipalConstraint, Request,
+    RestrictedExpression, Schema, ValidationMode, Validator,
+};
+use miette::Diagnostic;
+
+use crate::catalog::{Catalog, Categories};
+use crate::error::{Error, Location, Result};
+
+/// Cedar namespace of the phiguard schema.
+pub const NAMESPACE: &str = "Phi";
+
+/// A disclosure level, from most to least revealing. Each is a Cedar action of the same name.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// The value as is.
+    Clear,
+    /// Part of the value, the rest masked.
+    Mask,
+    /// A date moved by the patient's offset: intervals survive, the calendar date does not.
+    Shift,
+    /// A keyed pseudonym: equality survives, the value does not.
+    Pseudonymize,
+    /// A coarser value (year, ZIP3, age group, bucket).
+    Generalize,
+}
+
+impl Level {
+    /// All levels, most revealing first: the order in which a plan tries them.
+    pub const ALL: [Level; 5] = [
+        Level::Clear,
+        Level::Mask,
+        Level::Shift,
+        Level::Pseudonymize,
+        Level::Generalize,
+    ];
+
+    /// The Cedar action id.
+    pub fn action_id(self) -> &'static str {
+        match self {
+            Level::Clear => "clear",
+            Level::Mask => "mask",
+            Level::Shift => "shift",
+            Level::Pseudonymize => "pseudonymize",
+            Level::Generalize => "generalize",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A named text: a file name (for errors) and its contents.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// File name or label used in error locations.
+    pub name: String,
+    /// The text.
+    pub text: String,
+}
+
+impl Source {
+    /// A source from a name and text.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Source {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+}
+
+/// The sources of a policy pack.
+#[derive(Debug, Clone, Default)]
+pub struct PackSources {
+    /// Cedar schema (`schema.cedarschema`).
+    pub schema: Option<Source>,
+    /// Cedar policy files (`*.cedar`).
+    pub policies: Vec<Source>,
+    /// Cedar entities JSON: roles and purposes (`entities.json`).
+    pub entities: Option<Source>,
+    /// Categories (`categories.toml`).
+    pub categories: Option<Source>,
+    /// Dataset catalogs (`catalogs/*.toml`).
+    pub catalogs: Vec<Source>,
+}
+
+fn policy_err(source: &Source, offset: usize, message: impl Into<String>) -> Error {
+    Error::Policy {
+        location: Location::from_offset(&source.name, &source.text, offset),
+        message: message.into(),
+    }
+}
+
+/// First label offset of a Cedar diagnostic, and its message with help.
+fn diag_parts(d: &dyn Diagnostic) -> (usize, String) {
+    let offset = d
+        .labels()
+        .and_then(|mut l| l.next())
+        .map_or(0, |l| l.offset());
+    let mut msg = d.to_string();
+    if let Some(help) = d.help() {
+        msg.push_str(&format!(" (help: {help})"));
+    }
+    (offset, msg)
+}
+
+pub(crate) fn uid(ty: &str, id: &str) -> Result<EntityUid> {
+    let ty = EntityTypeName::from_str(&format!("{NAMESPACE}::{ty}"))
+        .map_err(|e| Error::request(format!("bad entity type `{ty}`: {e}")))?;
+    Ok(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
+}
+
+/// A validated policy pack: schema, policies, entities, categories and catalogs.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    schema: Schema,
+    policies: PolicySet,
+    /// Policy id -> file it came from.
+    policy_files: BTreeMap<String, String>,
+    /// Policies that can apply to each level (action scope slicing).
+    by_level: [Vec<Policy>; 5],
+    entities: Entities,
+    roles: HashSet<String>,
+    purposes: HashMap<String, Vec<String>>,
+    categories: Categories,
+    catalogs: Vec<Catalog>,
+}
+
+impl Pack {
+    /// Loads and validates a pack.
+    ///
+    /// # Errors
+    /// [`Error::Policy`] or [`Error::Catalog`] with file, line and column for any malformed or
+    /// invalid part; a pack that does not validate is never used.
+    pub fn load(src: &PackSources) -> Result<Self> {
+        let no_file = |what: &str| Error::Policy {
+            location: Location {
+                source: "<pack>".into(),
+                line: 0,
+                column: 0,
+                field: None,
+            },
+            message: format!("the pack has no {what}"),
+        };
+        let schema_src = src.schema.as_ref().ok_or_else(|| no_file("schema"))?;
+        let (schema, _warnings) = Schema::from_cedarschema_str(&schema_src.text).map_err(|e| {
+            let (off, msg) = diag_parts(&e);
+            policy_err(schema_src, off, msg)
+        })?;
+        for action in Level::ALL {
+            let a = uid("Action", action.action_id())?;
+            if !schema.actions().any(|x| *x == a) {
+                return Err(policy_err(
+                    schema_src,
+                    0,
+                    format!("the schema must declare action `{}`", action.action_id()),
+                ));
+            }
+        }
+
+        // Parse each file on its own so positions are file-relative; re-id by `@id`.
+        let mut policies = PolicySet::new();
+        let mut policy_files = BTreeMap::new();
+        let mut texts: HashMap<String, &Source> = HashMap::new();
+        for file in &src.policies {
+            let set = PolicySet::from_str(&file.text).map_err(|e| {
+                let (off, msg) = diag_parts(&e);
+                policy_err(file, off, msg)
+            })?;
+            if set.num_of_templates() > 0 {
+                return Err(policy_err(file, 0, "templates are not supported in a pack"));
+            }
+            for (n, p) in set.policies().enumerate() {
+                let id = match p.annotation("id") {
+                    Some(id) => id.to_owned(),
+                    None => format!("{}#{n}", file.name),
+                };
+                if policy_files.contains_key(&id) {
+                    return Err(policy_err(file, 0, format!("duplicate policy id `{id}`")));
+                }
+                policies
+                    .add(p.new_id(PolicyId::new(&id)))
+                    .map_err(|e| policy_err(file, 0, e.to_string()))?;
+                policy_files.insert(id.clone(), file.name.clone());
+                texts.insert(id, file);
+            }
+        }
+        let validator = Validator::new(schema.clone());
+        let result = validator.validate(&policies, ValidationMode::Strict);
+        if let Some(e) = result.validation_errors().next() {
+            let (off, msg) = diag_parts(e);
+            let id = e.policy_id().to_string();
+            return Err(match texts.get(&id) {
+                Some(file) => policy_err(file, off, format!("policy `{id}`: {msg}")),
+                None => policy_err(schema_src, 0, msg),
+            });
+        }
+
+        let categories = match &src.categories {
+            Some(c) => Categories::parse(&c.text, &c.name)?,
+            None => return Err(no_file("categories file")),
+        };
+
+        // Roles and purposes from the entities file; fields and groups from the categories.
+        let ent_src = src
+            .entities
+            .as_ref()
+            .ok_or_else(|| no_file("entities file"))?;
+        let base = Entities::from_json_str(&ent_src.text, Some(&schema)).map_err(|e| {
+            let (off, msg) = diag_parts(&e);
+            policy_err(ent_src, off, msg)
+        })?;
+        let mut roles = HashSet::new();
+        let mut purposes = HashMap::new();
+        for e in base.iter() {
+            let u = e.uid();
+            let ty = u.type_name().to_string();
+            let id = u.id().unescaped().to_owned();
+            if ty == format!("{NAMESPACE}::Role") {
+                roles.insert(id);
+            } else if ty == format!("{NAMESPACE}::Purpose") {
+                let ancestors = base
+                    .ancestors(&u)
+                    .map(|it| it.map(|a| a.id().unescaped().to_owned()).collect())
+                    .unwrap_or_default();
+                purposes.insert(id, ancestors);
+            }
+        }
+        let mut generated = Vec::new();
+        for g in categories.groups() {
+            generated.push(Entity::new_no_attrs(uid("Group", g)?, HashSet::new()));
+        }
+        for c in categories.iter() {
+            let parents = c
+                .groups
+                .iter()
+                .map(|g| uid("Group", g))
+                .collect::<Result<HashSet<_>>>()?;
+            generated.push(Entity::new_no_attrs(uid("Field", &c.name)?, parents));
+        }
+        let entities = base.add_entities(generated, Some(&schema)).map_err(|e| {
+            let (_, msg) = diag_parts(&e);
+            policy_err(
+                ent_src,
+                0,
+                format!("categories do not fit the schema: {msg}"),
+            )
+        })?;
+
+        let mut catalogs = Vec::new();
+        for c in &src.catalogs {
+            let cat = Catalog::parse(&c.text, &c.name, &categories)?;
+            if catalogs.iter().any(|x: &Catalog| x.name == cat.name) {
+                return Err(Error::Catalog {
+                    location: Location {
+                        source: c.name.clone(),
+                        line: 1,
+                        column: 1,
+                        field: None,
+                    },
+                    message: format!("duplicate catalog name `{}`", cat.name),
+                });
+            }
+            catalogs.push(cat);
+        }
+
+        let mut by_level: [Vec<Policy>; 5] = Default::default();
+        let disclose = uid("Action", "disclose")?;
+        for p in policies.policies() {
+            for level in Level::ALL {
+                let a = uid("Action", level.action_id())?;
+                let applies = match p.action_constraint() {
+                    ActionConstraint::Any => true,
+                    ActionConstraint::Eq(x) => x == a,
+                    ActionConstraint::In(xs) => xs.iter().any(|x| *x == a || *x == disclose),
+                };
+                if applies {
+                    if let Some(v) = by_level.get_mut(level.index()) {
+                        v.push(p.clone());
+                    }
+                }
+            }
+        }
+
+        Ok(Pack {
+            schema,
+            policies,
+            policy_files,
+            by_level,
+            entities,
+            roles,
+            purposes,
+            categories,
+            catalogs,
+        })
+    }
+
+    /// The categories of the pack.
+    pub fn categories(&self) -> &Categories {
+        &self.categories
+    }
+
+    pub(crate) fn push_catalog(&mut self, catalog: Catalog) {
+        self.catalogs.push(catalog);
+    }
+
+    /// The catalogs of the pack.
+    pub fn catalogs(&self) -> &[Catalog] {
+        &self.catalogs
+    }
+
+    /// Role ids the entities file declares.
+    pub fn roles(&self) -> Vec<&str> {
+        let mut r: Vec<&str> = self.roles.iter().map(String::as_str).collect();
+        r.sort_unstable();
+        r
+    }
+
+    /// Purpose codes the entities file declares.
+    pub fn purposes(&self) -> Vec<&str> {
+        let mut r: Vec<&str> = self.purposes.keys().map(String::as_str).collect();
+        r.sort_unstable();
+        r
+    }
+
+    /// Whether `purpose` is `ancestor` or below it in the purpose-of-use hierarchy.
+    pub fn purpose_within(&self, purpose: &str, ancestor: &str) -> bool {
+        purpose == ancestor
+            || self
+                .purposes
+                .get(purpose)
+                .is_some_and(|a| a.iter().any(|x| x == ancestor))
+    }
+
+    /// Whether `purpose` is a declared purpose code.
+    pub fn has_purpose(&self, purpose: &str) -> bool {
+        self.purposes.contains_key(purpose)
+    }
+
+    /// Number of policies.
+    pub fn policy_count(&self) -> usize {
+        self.policies.num_of_policies()
+    }
+
+    /// The file a policy came from.
+    pub fn policy_file(&self, id: &str) -> Option<&str> {
+        self.policy_files.get(id).map(String::as_str)
+    }
+
+    /// A decider for one principal: validates the roles and slices the policies.
+    pub(crate) fn decider(
+        &self,
+        user: &str,
+        roles: &[String],
+        department: Option<&str>,
+    ) -> Result<Decider> {
+        if roles.is_empty() {
+            return Err(Error::request("at least one role is required"));
+        }
+        let mut parents = HashSet::new();
+        for r in roles {
+            if !self.roles.contains(r) {
+                return Err(Error::request(format!(
+                    "unknown role `{r}`; known roles: {}",
+                    self.roles().join(", ")
+                )));
+            }
+            parents.insert(uid("Role", r)?);
+        }
+        let principal = uid("User", user)?;
+        let mut attrs = HashMap::new();
+        if let Some(d) = department {
+            attrs.insert(
+                "department".to_owned(),
+                RestrictedExpression::new_string(d.to_owned()),
+            );
+        }
+        let user_entity = Entity::new(principal.clone(), attrs, parents)
+            .map_err(|e| Error::request(format!("cannot build principal: {e}")))?;
+        let entities = self
+            .entities
+            .clone()
+            .add_entities([user_entity], Some(&self.schema))
+            .map_err(|e| Error::request(format!("user `{user}` does not fit the schema: {e}")))?;
+        let mut in_scope: HashSet<EntityUid> = entities
+            .ancestors(&principal)
+            .map(|a| a.cloned().collect())
+            .unwrap_or_default();
+        in_scope.insert(principal.clone());
+        let user_type = principal.type_name().clone();
+        let mut sliced: [PolicySet; 5] = Default::default();
+        for level in Level::ALL {
+            let keep = self
+                .by_level
+                .get(level.index())
+                .into_iter()
+                .flatten()
+                .filter(|p| match p.principal_constraint() {
+                    PrincipalConstraint::Any => true,
+                    PrincipalConstraint::Is(t) => t == user_type,
+                    PrincipalConstraint::In(e) => in_scope.contains(&e),
+                    PrincipalConstraint::Eq(e) => e == principal,
+                    PrincipalConstraint::IsIn(t, e) => t == user_type && in_scope.contains(&e),
+                });
+            let set = PolicySet::from_policies(keep.cloned())
+                .map_err(|e| Error::request(format!("cannot slice policies: {e}")))?;
+            if let Some(s) = sliced.get_mut(level.index()) {
+                *s = set;
+            }
+        }
+        let actions = Level::ALL.map(|l| uid("Action", l.action_id()));
+        let [a0, a1, a2, a3, a4] = actions;
+        Ok(Decider {
+            principal,
+            entities,
+            sliced,
+            actions: [a0?, a1?, a2?, a3?, a4?],
+            authorizer: Authorizer::new(),
+        })
+    }
+}
+
+/// Record attributes a decision depends on (the plan cache key).
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+pub struct RecordAttrs {
+    /// Sensitivity labels (HL7 codes).
+    pub labels: Vec<String>,
+    /// Confidentiality code; `N` when unknown.
+    pub confidentiality: String,
+    /// The principal is on the patient's care team.
+    pub treating: bool,
+    /// The principal is the patient.
+    pub own_record: bool,
+    /// Purposes of use the patient consented to.
+    pub consent: Vec<String>,
+}
+
+/// The outcome of asking Cedar about one level of one category.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LevelDecision {
+    pub allowed: bool,
+    /// Permits that allowed it, or forbids that denied it.
+    pub policies: Vec<String>,
+    /// Evaluation errors (the level is then denied: fail closed).
+    pub errors: Vec<String>,
+}
+
+/// Cedar, prepared for one principal: the policies sliced to it, and its entity store.
+pub(crate) struct Decider {
+    principal: EntityUid,
+    entities: Entities,
+    sliced: [PolicySet; 5],
+    actions: [EntityUid; 5],
+    authorizer: Authorizer,
+}
+
+impl Decider {
+    pub fn context(
+        &self,
+        purpose: &str,
+        operation: &str,
+        break_glass: bool,
+        attrs: &RecordAttrs,
+    ) -> Result<Context> {
+        let set = |v: &[String]| {
+            RestrictedExpression::new_set(
+                v.iter()
+                    .map(|s| RestrictedExpression::new_string(s.clone())),
+            )
+        };
+        Context::from_pairs([
+            (
+                "purpose".to_owned(),
+                RestrictedExpression::new_entity_uid(uid("Purpose", purpose)?),
+            ),
+            (
+                "operation".to_owned(),
+                RestrictedExpression::new_string(operation.to_owned()),
+            ),
+            (
+                "break_glass".to_owned(),
+                RestrictedExpression::new_bool(break_glass),
+            ),
+            ("labels".to_owned(), set(&attrs.labels)),
+            (
+                "confidentiality".to_owned(),
+                RestrictedExpression::new_string(attrs.confidentiality.clone()),
+            ),
+            (
+                "treating".to_owned(),
+                RestrictedExpression::new_bool(attrs.treating),
+            ),
+            (
+                "own_record".to_owned(),
+                RestrictedExpression::new_bool(attrs.own_record),
+            ),
+            ("consent".to_owned(), set(&attrs.consent)),
+        ])
+        .map_err(|e| Error::request(format!("cannot build context: {e}")))
+    }
+
+    /// Asks Cedar whether `level` of `category` is permitted. An evaluation error in any policy
+    /// denies the level (Cedar itself would skip an erroring forbid; we must not).
+    pub fn decide(&self, level: Level, category: &str, context: &Context) -> Result<LevelDecision> {
+        let (Some(action), Some(set)) = (
+            self.actions.get(level.index()),
+            self.sliced.get(level.index()),
+        ) else {
+            return Err(Error::request("internal: level out of range"));
+        };
+        let request = Request::new(
+            self.principal.clone(),
+            action.clone(),
+            uid("Field", category)?,
+            context.clone(),
+            None,
+        )
+        .map_err(|e| Error::request(format!("cannot build request: {e}")))?;
+        let response = self.authorizer.is_authorized(&request, set, &self.entities);
+        let errors: Vec<String> = response
+            .diagnostics()
+            .errors()
+            .map(|e| e.to_string())
+            .collect();
+        let mut policies: Vec<String> = response
+            .diagnostics()
+            .reason()
+            .map(|p| p.to_string())
+            .collect();
+        policies.sort();
+        Ok(LevelDecision {
+            allowed: response.decision() == CedarDecision::Allow && errors.is_empty(),
+            policies,
+            errors,
+        })
+    }
+}
