@@ -1,1 +1,502 @@
-fn main() {}
+//! The `phiguard` command line: de-identify files, explain and check policy packs, verify
+//! audit logs, make keys, and run the demo. Every rule lives in the `phiguard` crate; this
+//! binary parses arguments, opens files and prints.
+
+mod demo;
+mod html;
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use phiguard::audit::{AuditSink, ChainedLog};
+use phiguard::io::{IoOptions, Summary};
+use phiguard::{AccessRequest, Engine, Error, KeyRing, RecordAttrs, Source, View};
+
+#[derive(Parser)]
+#[command(name = "phiguard", version, about = "Policy-driven PHI access control and de-identification")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// De-identify a CSV, JSON or NDJSON file as a role's policy says.
+    Deidentify(DeidentifyArgs),
+    /// Show how each catalog field is treated for a role and purpose, and which policy decided.
+    Explain(ExplainArgs),
+    /// Validate a policy pack (schema, policies, entities, categories, catalogs).
+    Check {
+        /// Policy pack directory (default: the built-in pack).
+        #[arg(long)]
+        policies: Option<PathBuf>,
+    },
+    /// Audit log commands.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Write a new random master key to a file (mode 0600; never overwrites).
+    Keygen {
+        /// Where to write the key.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Run the bundled sample patients through every role of the default pack.
+    Demo {
+        /// Output folder.
+        #[arg(long, default_value = "phiguard-demo")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify an HMAC-chained audit log: any edited, deleted, inserted or reordered entry fails.
+    Verify {
+        /// The audit log.
+        file: PathBuf,
+        /// The key file the log was written with.
+        #[arg(long)]
+        key_file: PathBuf,
+    },
+}
+
+#[derive(Args, Clone)]
+struct Who {
+    /// Policy pack directory (default: the built-in pack).
+    #[arg(long)]
+    policies: Option<PathBuf>,
+    /// Catalog name in the pack, or a catalog file (default: the pack catalog matching the input).
+    #[arg(long)]
+    catalog: Option<String>,
+    /// Role of the user (repeat for several).
+    #[arg(long, required = true)]
+    role: Vec<String>,
+    /// Purpose of use (HL7: TREAT, ETREAT, BTG, HPAYMT, HOPERAT, HRESCH, PUBHLTH, PATRQT, ...).
+    #[arg(long)]
+    purpose: String,
+    /// User id (matched against care teams and patient ids).
+    #[arg(long, default_value = "cli-user")]
+    user: String,
+    /// Operation: read or export.
+    #[arg(long, default_value = "export")]
+    operation: String,
+    /// Reason for break-glass access (required with ETREAT or BTG).
+    #[arg(long)]
+    break_glass_reason: Option<String>,
+    /// Reference year for ages (default: this year).
+    #[arg(long)]
+    as_of_year: Option<i64>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Csv,
+    Json,
+    Ndjson,
+}
+
+#[derive(Args)]
+struct DeidentifyArgs {
+    #[command(flatten)]
+    who: Who,
+    /// Master key file (needed when a treatment pseudonymizes or shifts dates).
+    #[arg(long)]
+    key_file: Option<PathBuf>,
+    /// Append HMAC-chained audit events to this file (needs --key-file).
+    #[arg(long)]
+    audit_log: Option<PathBuf>,
+    /// Input format (default: from the file extension).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Input file.
+    input: PathBuf,
+    /// Output file (written to a temporary file and renamed when complete).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Rows per chunk.
+    #[arg(long, default_value_t = 16_384)]
+    chunk_rows: usize,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// Policy pack directory (default: the built-in pack).
+    #[arg(long)]
+    policies: Option<PathBuf>,
+    /// Catalog name in the pack, or a catalog file.
+    #[arg(long, default_value = "synthea-patients")]
+    catalog: String,
+    /// Role (repeat for several); ignored with --all-roles.
+    #[arg(long)]
+    role: Vec<String>,
+    /// Purpose of use (with --all-roles: default, each role's usual purpose).
+    #[arg(long)]
+    purpose: Option<String>,
+    /// Every role of the pack, each under its usual purpose unless --purpose is given.
+    #[arg(long)]
+    all_roles: bool,
+    /// Write a role x field matrix as an HTML page.
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Record sensitivity labels to explain for (e.g. HIV,PSY).
+    #[arg(long, value_delimiter = ',')]
+    labels: Vec<String>,
+    /// Explain for a record on the user's care team.
+    #[arg(long)]
+    treating: bool,
+    /// Explain for a break-glass request with this reason.
+    #[arg(long)]
+    break_glass_reason: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Demo { out: PathBuf::from("phiguard-demo") }) {
+        Command::Deidentify(a) => deidentify(&a).map(|_| ()),
+        Command::Explain(a) => explain(&a),
+        Command::Check { policies } => check(policies.as_deref()),
+        Command::Audit { command: AuditCommand::Verify { file, key_file } } => verify(&file, &key_file),
+        Command::Keygen { output } => keygen(&output),
+        Command::Demo { out } => demo::run(&out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("phiguard: error[{}]: {e}", e.code());
+            ExitCode::from(2)
+        }
+    }
+}
+
+pub(crate) fn load_engine(policies: Option<&Path>) -> Result<Engine, Error> {
+    match policies {
+        Some(dir) => Engine::from_dir(dir),
+        None => Engine::default_pack(),
+    }
+}
+
+/// Resolves `--catalog`: a file adds a catalog to the engine; otherwise a name.
+fn with_catalog(engine: Engine, catalog: &str) -> Result<(Engine, String), Error> {
+    let path = Path::new(catalog);
+    if path.is_file() {
+        let text = std::fs::read_to_string(path).map_err(|e| io_err(path, e))?;
+        let engine = engine.with_catalog(&Source::new(path.display().to_string(), text))?;
+        let name = engine.pack().catalogs().last().map(|c| c.name.clone()).unwrap_or_default();
+        Ok((engine, name))
+    } else {
+        engine.catalog(catalog)?;
+        Ok((engine, catalog.to_owned()))
+    }
+}
+
+pub(crate) fn io_err(path: &Path, e: std::io::Error) -> Error {
+    Error::Io { path: path.display().to_string(), source: e }
+}
+
+pub(crate) fn read_key(path: &Path) -> Result<KeyRing, Error> {
+    let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| io_err(path, e))?);
+    KeyRing::from_key_text(&text, &path.display().to_string())
+}
+
+fn format_of(path: &Path, explicit: Option<Format>) -> Result<Format, Error> {
+    if let Some(f) = explicit {
+        return Ok(f);
+    }
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("csv") => Ok(Format::Csv),
+        Some("json") => Ok(Format::Json),
+        Some("ndjson" | "jsonl") => Ok(Format::Ndjson),
+        _ => Err(Error::Request {
+            message: format!("cannot tell the format of `{}` from its extension; pass --format", path.display()),
+        }),
+    }
+}
+
+/// Reads the input's column names or top-level keys, for catalog matching.
+fn input_columns(path: &Path, format: Format) -> Result<Vec<String>, Error> {
+    let f = File::open(path).map_err(|e| io_err(path, e))?;
+    match format {
+        Format::Csv => {
+            let mut rdr = csv::Reader::from_reader(f);
+            let h = rdr.headers().map_err(|e| Error::Input {
+                location: phiguard::Location::line(&path.display().to_string(), 1),
+                message: format!("cannot read the header: {e}"),
+            })?;
+            Ok(h.iter().map(str::to_owned).collect())
+        }
+        Format::Json | Format::Ndjson => {
+            let mut first = String::new();
+            BufReader::new(f).take(1 << 20).read_to_string(&mut first).ok();
+            let line = first.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            let keys = serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .and_then(|v| v.as_object().map(|m| m.keys().cloned().collect()))
+                .unwrap_or_default();
+            Ok(keys)
+        }
+    }
+}
+
+struct CountingReader<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+pub(crate) struct Job<'a> {
+    pub view: &'a View,
+    pub input: &'a Path,
+    pub output: &'a Path,
+    pub format: Format,
+    pub chunk_rows: usize,
+    pub progress: bool,
+}
+
+/// Runs one de-identification into a temporary file renamed on success.
+pub(crate) fn run_job(job: &Job<'_>) -> Result<Summary, Error> {
+    let input = File::open(job.input).map_err(|e| io_err(job.input, e))?;
+    let total = input.metadata().map(|m| m.len()).unwrap_or(0);
+    let count = Arc::new(AtomicU64::new(0));
+    let reader = CountingReader { inner: input, count: count.clone() };
+    let dir = match job.output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".phiguard-")
+        .suffix(".partial")
+        .tempfile_in(&dir)
+        .map_err(|e| io_err(&dir, e))?;
+    let bar = (job.progress && total > 8 << 20).then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let tick = |_rows: u64| {
+        if let Some(b) = &bar {
+            b.set_position(count.load(Ordering::Relaxed));
+        }
+    };
+    let opts = IoOptions { source: job.input.display().to_string(), chunk_rows: job.chunk_rows, ..IoOptions::default() };
+    let out = BufWriter::with_capacity(1 << 20, tmp.as_file());
+    let summary = match job.format {
+        Format::Csv => phiguard::io::deidentify_csv(job.view, BufReader::with_capacity(1 << 20, reader), out, &opts, &tick)?,
+        Format::Ndjson => phiguard::io::deidentify_ndjson(job.view, BufReader::new(reader), out, &opts, &tick)?,
+        Format::Json => phiguard::io::deidentify_json(job.view, reader, out, &opts)?,
+    };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    tmp.as_file().sync_all().map_err(|e| io_err(job.output, e))?;
+    tmp.persist(job.output).map_err(|e| io_err(job.output, e.error))?;
+    Ok(summary)
+}
+
+/// Opens (or continues) a chained audit log, verifying what is already there.
+pub(crate) fn open_audit(path: &Path, key: &KeyRing) -> Result<Arc<ChainedLog<BufWriter<File>>>, Error> {
+    let tail = if path.exists() {
+        let f = File::open(path).map_err(|e| io_err(path, e))?;
+        phiguard::audit::verify(BufReader::new(f), key)?.0
+    } else {
+        phiguard::audit::Tail { seq: 0, mac: "0".repeat(64) }
+    };
+    let f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| io_err(path, e))?;
+    Ok(Arc::new(ChainedLog::resume(BufWriter::new(f), key, tail)))
+}
+
+fn deidentify(a: &DeidentifyArgs) -> Result<Summary, Error> {
+    let started = Instant::now();
+    let format = format_of(&a.input, a.format)?;
+    let engine = load_engine(a.who.policies.as_deref())?;
+    let (engine, catalog) = match &a.who.catalog {
+        Some(c) => with_catalog(engine, c)?,
+        None => {
+            let cols = input_columns(&a.input, format)?;
+            let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+            let name = engine.match_catalog(&refs)?.name.clone();
+            (engine, name)
+        }
+    };
+    let request = AccessRequest {
+        user: a.who.user.clone(),
+        roles: a.who.role.clone(),
+        purpose: a.who.purpose.clone(),
+        operation: a.who.operation.clone(),
+        break_glass_reason: a.who.break_glass_reason.clone(),
+        department: None,
+        catalog,
+        as_of_year: a.who.as_of_year,
+    };
+    let mut view = engine.view(&request)?;
+    let key = a.key_file.as_deref().map(read_key).transpose()?;
+    if let Some(k) = &key {
+        view = view.with_key(k.clone());
+    }
+    let audit = match (&a.audit_log, &key) {
+        (Some(path), Some(k)) => Some(open_audit(path, k)?),
+        (Some(_), None) => {
+            return Err(Error::Key { message: "the audit log is chained with the key: pass --key-file".into() });
+        }
+        _ => None,
+    };
+    if let Some(log) = &audit {
+        view = view.with_audit(log.clone() as Arc<dyn AuditSink>);
+    }
+    let summary = run_job(&Job {
+        view: &view,
+        input: &a.input,
+        output: &a.output,
+        format,
+        chunk_rows: a.chunk_rows,
+        progress: !a.quiet && std::io::stderr().is_terminal(),
+    })?;
+    if let Some(log) = &audit {
+        log.flush()?;
+    }
+    if !a.quiet {
+        print_summary(&summary, started.elapsed().as_secs_f64(), &a.output);
+    }
+    Ok(summary)
+}
+
+fn print_summary(s: &Summary, secs: f64, output: &Path) {
+    let rate = if secs > 0.0 { s.rows as f64 / secs } else { 0.0 };
+    eprintln!("phiguard: wrote {} ({} rows in {secs:.2} s, {rate:.0} rows/s, {} plan(s))", output.display(), s.rows, s.plans);
+    let parts: Vec<String> = s.treatments.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    eprintln!("phiguard: values by treatment: {}", parts.join(", "));
+    if !s.unknown_columns.is_empty() {
+        eprintln!("phiguard: columns not in the catalog (redacted): {}", s.unknown_columns.join(", "));
+    }
+    if let Some(n) = s.treatments.get("untreatable") {
+        eprintln!("phiguard: {n} value(s) could not be treated as planned and were redacted");
+    }
+}
+
+/// The purpose each role usually acts under (explain --all-roles and the demo).
+pub(crate) fn usual_purpose(role: &str) -> &'static str {
+    match role {
+        "physician" | "nurse" | "clinician" => "TREAT",
+        "billing_analyst" => "HPAYMT",
+        "data_analyst" | "researcher" => "HRESCH",
+        "patient" => "PATRQT",
+        _ => "HOPERAT",
+    }
+}
+
+fn explain(a: &ExplainArgs) -> Result<(), Error> {
+    let engine = load_engine(a.policies.as_deref())?;
+    let (engine, catalog) = with_catalog(engine, &a.catalog)?;
+    let roles: Vec<String> = if a.all_roles || a.role.is_empty() {
+        engine.pack().roles().into_iter().filter(|r| *r != "clinician").map(str::to_owned).collect()
+    } else {
+        a.role.clone()
+    };
+    let attrs = RecordAttrs {
+        labels: a.labels.clone(),
+        confidentiality: "N".into(),
+        treating: a.treating,
+        ..RecordAttrs::default()
+    };
+    let mut columns = Vec::new();
+    for role in &roles {
+        let purpose = a.purpose.clone().unwrap_or_else(|| usual_purpose(role).to_owned());
+        let request = AccessRequest {
+            break_glass_reason: a.break_glass_reason.clone(),
+            as_of_year: Some(2000),
+            ..AccessRequest::new("explain-user", [role.clone()], purpose.clone(), catalog.clone())
+        };
+        let plan = engine.view(&request)?.with_key(KeyRing::from_bytes(&[0u8; 32])?).plan(&attrs)?;
+        columns.push((role.clone(), purpose, plan));
+    }
+    if let Some(path) = &a.html {
+        let page = html::matrix(&engine, &catalog, &columns, &attrs);
+        std::fs::write(path, page).map_err(|e| io_err(path, e))?;
+        eprintln!("phiguard: wrote {}", path.display());
+    }
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        let v: Vec<_> = columns
+            .iter()
+            .map(|(r, p, plan)| serde_json::json!({"role": r, "purpose": p, "plan": &**plan}))
+            .collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default()).ok();
+        return Ok(());
+    }
+    for (role, purpose, plan) in &columns {
+        writeln!(out, "role {role}, purpose {purpose} (plan {}):", plan.id).ok();
+        writeln!(out, "  {:<22} {:<16} {:<13} deciding policies", "field", "category", "treatment").ok();
+        for f in &plan.fields {
+            let mut why = if f.policies.is_empty() { "(no permit: deny by default)".to_owned() } else { f.policies.join(", ") };
+            if !f.denied_by.is_empty() {
+                why.push_str(&format!("; forbidden above by {}", f.denied_by.join(", ")));
+            }
+            writeln!(out, "  {:<22} {:<16} {:<13} {why}", f.field, f.category, f.treatment.name()).ok();
+        }
+    }
+    Ok(())
+}
+
+fn check(policies: Option<&Path>) -> Result<(), Error> {
+    let engine = load_engine(policies)?;
+    let p = engine.pack();
+    println!(
+        "ok: {} policies, {} categories, {} catalogs ({}), roles: {}; purposes: {}",
+        p.policy_count(),
+        p.categories().iter().count(),
+        p.catalogs().len(),
+        p.catalogs().iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "),
+        p.roles().join(", "),
+        p.purposes().join(", ")
+    );
+    Ok(())
+}
+
+fn verify(file: &Path, key_file: &Path) -> Result<(), Error> {
+    let key = read_key(key_file)?;
+    let f = File::open(file).map_err(|e| io_err(file, e))?;
+    let (tail, break_glass) = phiguard::audit::verify(BufReader::new(f), &key)?;
+    println!("ok: {} entries, chain intact; {break_glass} break-glass event(s) to review", tail.seq);
+    Ok(())
+}
+
+fn keygen(output: &Path) -> Result<(), Error> {
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+    getrandom::fill(&mut *bytes).map_err(|e| Error::Key { message: format!("no randomness: {e}") })?;
+    let text = KeyRing::key_file_text(&*bytes)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(output).map_err(|e| io_err(output, e))?;
+    f.write_all(text.as_bytes()).map_err(|e| io_err(output, e))?;
+    let key = KeyRing::from_key_text(&text, "new key")?;
+    eprintln!("phiguard: wrote key {} to {}", key.id(), output.display());
+    Ok(())
+}

@@ -238,7 +238,7 @@ impl Engine {
             .iter()
             .map(|c| (c.matches(columns), c))
             .collect();
-        scored.sort_by(|a, b| b.0.cmp(&a.0));
+        scored.sort_by_key(|s| std::cmp::Reverse(s.0));
         let need = columns.len().div_ceil(2).max(1);
         match scored.as_slice() {
             [(best, c), rest @ ..]
@@ -435,15 +435,14 @@ impl View {
             self.break_glass,
             attrs,
         )?;
-        if self.key.is_none() {
-            if let Some(f) = plan.fields.iter().find(|f| f.treatment.needs_key()) {
+        if self.key.is_none()
+            && let Some(f) = plan.fields.iter().find(|f| f.treatment.needs_key()) {
                 return Err(Error::key(format!(
                     "field `{}` is to be treated with `{}`, which needs a key (pass a key file)",
                     f.field,
                     f.treatment.name()
                 )));
             }
-        }
         let plan = Arc::new(plan);
         let mut cache = self
             .cache

@@ -95,7 +95,7 @@ impl KeyRing {
                 MIN_KEY_BYTES * 2
             ))
         };
-        if body.len() % 2 != 0 || !body.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !body.len().is_multiple_of(2) || !body.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad());
         }
         let mut bytes = Zeroizing::new(Vec::with_capacity(body.len() / 2));
@@ -156,12 +156,16 @@ fn hex_val(b: u8) -> u8 {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+fn hex_digit(nibble: u8) -> char {
+    char::from(HEX.get(usize::from(nibble & 0x0f)).copied().unwrap_or(b'0'))
+}
+
 /// Lower-case hex of `bytes`.
 pub(crate) fn hex_lower(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 0x0f)]));
+        s.push(hex_digit(b >> 4));
+        s.push(hex_digit(*b));
     }
     s
 }
@@ -172,9 +176,9 @@ pub(crate) fn push_hex(out: &mut String, bytes: &[u8], n: usize) {
         if 2 * i >= n {
             break;
         }
-        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(hex_digit(b >> 4));
         if 2 * i + 1 < n {
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+            out.push(hex_digit(*b));
         }
     }
 }

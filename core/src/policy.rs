@@ -295,11 +295,10 @@ impl Pack {
                     ActionConstraint::Eq(x) => x == a,
                     ActionConstraint::In(xs) => xs.iter().any(|x| *x == a || *x == disclose),
                 };
-                if applies {
-                    if let Some(v) = by_level.get_mut(level.index()) {
+                if applies
+                    && let Some(v) = by_level.get_mut(level.index()) {
                         v.push(p.clone());
                     }
-                }
             }
         }
 

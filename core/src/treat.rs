@@ -415,12 +415,11 @@ pub fn generalize(value: &str, p: &GeneralizeParams, as_of_year: i64, out: &mut 
                 let _ = write!(out, ">={last}");
             } else {
                 for w in edges.windows(2) {
-                    if let [lo, hi] = w {
-                        if x >= *lo && x < *hi {
+                    if let [lo, hi] = w
+                        && x >= *lo && x < *hi {
                             let _ = write!(out, "{lo}-{hi}");
                             break;
                         }
-                    }
                 }
             }
             true
