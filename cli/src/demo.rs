@@ -19,7 +19,9 @@ pub(crate) fn run(out: &Path) -> Result<(), Error> {
     let key_path = out.join("demo.key");
     if !key_path.exists() {
         let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
-        getrandom::fill(&mut *bytes).map_err(|e| Error::Key { message: format!("no randomness: {e}") })?;
+        getrandom::fill(&mut *bytes).map_err(|e| Error::Key {
+            message: format!("no randomness: {e}"),
+        })?;
         let text = KeyRing::key_file_text(&*bytes)?;
         std::fs::write(&key_path, text.as_bytes()).map_err(|e| io_err(&key_path, e))?;
     }
@@ -40,9 +42,21 @@ pub(crate) fn run(out: &Path) -> Result<(), Error> {
         .to_owned();
 
     let mut runs: Vec<(String, AccessRequest)> = Vec::new();
-    for role in engine.pack().roles().into_iter().filter(|r| *r != "clinician") {
-        let user = if role == "patient" { first_patient.clone() } else { format!("demo-{role}") };
-        let req = AccessRequest { operation: "export".into(), ..AccessRequest::new(user, [role], usual_purpose(role), catalog) };
+    for role in engine
+        .pack()
+        .roles()
+        .into_iter()
+        .filter(|r| *r != "clinician")
+    {
+        let user = if role == "patient" {
+            first_patient.clone()
+        } else {
+            format!("demo-{role}")
+        };
+        let req = AccessRequest {
+            operation: "export".into(),
+            ..AccessRequest::new(user, [role], usual_purpose(role), catalog)
+        };
         runs.push((role.to_owned(), req));
     }
     runs.push((
@@ -53,8 +67,14 @@ pub(crate) fn run(out: &Path) -> Result<(), Error> {
         },
     ));
 
-    println!("phiguard demo: {} synthetic patients through every role of the default pack", SAMPLE.iter().filter(|b| **b == b'\n').count() - 1);
-    println!("  {:<24} {:<8} {:>6} {:>9}  output", "role", "purpose", "rows", "ms");
+    println!(
+        "phiguard demo: {} synthetic patients through every role of the default pack",
+        SAMPLE.iter().filter(|b| **b == b'\n').count() - 1
+    );
+    println!(
+        "  {:<24} {:<8} {:>6} {:>9}  output",
+        "role", "purpose", "rows", "ms"
+    );
     let mut columns = Vec::new();
     for (name, req) in &runs {
         let view = engine
@@ -63,7 +83,14 @@ pub(crate) fn run(out: &Path) -> Result<(), Error> {
             .with_audit(audit.clone() as Arc<dyn AuditSink>);
         let output = out.join(format!("{name}.csv"));
         let started = Instant::now();
-        let summary = run_job(&Job { view: &view, input: &input, output: &output, format: Format::Csv, chunk_rows: 16_384, progress: false })?;
+        let summary = run_job(&Job {
+            view: &view,
+            input: &input,
+            output: &output,
+            format: Format::Csv,
+            chunk_rows: 16_384,
+            progress: false,
+        })?;
         println!(
             "  {:<24} {:<8} {:>6} {:>9.1}  {}",
             name,
@@ -73,17 +100,32 @@ pub(crate) fn run(out: &Path) -> Result<(), Error> {
             output.display()
         );
         if !name.contains("break-glass") {
-            columns.push((name.clone(), req.purpose.clone(), view.plan(&RecordAttrs::default())?));
+            columns.push((
+                name.clone(),
+                req.purpose.clone(),
+                view.plan(&RecordAttrs::default())?,
+            ));
         }
     }
     audit.flush()?;
     let matrix = out.join("matrix.html");
-    std::fs::write(&matrix, crate::html::matrix(&engine, catalog, &columns, &RecordAttrs::default()))
-        .map_err(|e| io_err(&matrix, e))?;
+    std::fs::write(
+        &matrix,
+        crate::html::matrix(&engine, catalog, &columns, &RecordAttrs::default()),
+    )
+    .map_err(|e| io_err(&matrix, e))?;
     let f = std::fs::File::open(&audit_path).map_err(|e| io_err(&audit_path, e))?;
     let (tail, bg) = phiguard::audit::verify(std::io::BufReader::new(f), &key)?;
     println!("  role x field matrix:    {}", matrix.display());
-    println!("  audit log:              {} ({} entries, chain verified, {bg} break-glass)", audit_path.display(), tail.seq);
-    println!("  key (demo only):        {} (id {})", key_path.display(), key.id());
+    println!(
+        "  audit log:              {} ({} entries, chain verified, {bg} break-glass)",
+        audit_path.display(),
+        tail.seq
+    );
+    println!(
+        "  key (demo only):        {} (id {})",
+        key_path.display(),
+        key.id()
+    );
     Ok(())
 }

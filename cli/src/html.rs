@@ -6,7 +6,10 @@ use std::sync::Arc;
 use phiguard::{Engine, Plan, RecordAttrs};
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn color(t: &str) -> &'static str {
@@ -20,7 +23,12 @@ fn color(t: &str) -> &'static str {
     }
 }
 
-pub(crate) fn matrix(engine: &Engine, catalog: &str, columns: &[(String, String, Arc<Plan>)], attrs: &RecordAttrs) -> String {
+pub(crate) fn matrix(
+    engine: &Engine,
+    catalog: &str,
+    columns: &[(String, String, Arc<Plan>)],
+    attrs: &RecordAttrs,
+) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -37,27 +45,61 @@ Record attributes: labels [{}], confidentiality {}, care team {}. Deny by defaul
         esc(&attrs.confidentiality),
         if attrs.treating { "yes" } else { "no" }
     );
-    for t in ["clear", "mask", "shift", "pseudonymize", "generalize", "redact"] {
+    for t in [
+        "clear",
+        "mask",
+        "shift",
+        "pseudonymize",
+        "generalize",
+        "redact",
+    ] {
         let _ = write!(h, "<span style=\"background:{}\">{t}</span>", color(t));
     }
     h.push_str("</p><table><tr><th>field</th><th>category</th>");
     for (role, purpose, _) in columns {
-        let _ = write!(h, "<th>{}<br><small>{}</small></th>", esc(role), esc(purpose));
+        let _ = write!(
+            h,
+            "<th>{}<br><small>{}</small></th>",
+            esc(role),
+            esc(purpose)
+        );
     }
     h.push_str("</tr>");
     let fields = columns.first().map(|(_, _, p)| p.fields.len()).unwrap_or(0);
     for i in 0..fields {
-        let Some(first) = columns.first().and_then(|(_, _, p)| p.fields.get(i)) else { continue };
-        let desc = engine.pack().categories().get(&first.category).map(|c| c.description.clone()).unwrap_or_default();
-        let _ = write!(h, "<tr><td>{}</td><td title=\"{}\">{}</td>", esc(&first.field), esc(&desc), esc(&first.category));
+        let Some(first) = columns.first().and_then(|(_, _, p)| p.fields.get(i)) else {
+            continue;
+        };
+        let desc = engine
+            .pack()
+            .categories()
+            .get(&first.category)
+            .map(|c| c.description.clone())
+            .unwrap_or_default();
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td title=\"{}\">{}</td>",
+            esc(&first.field),
+            esc(&desc),
+            esc(&first.category)
+        );
         for (_, _, plan) in columns {
             if let Some(f) = plan.fields.get(i) {
                 let t = f.treatment.name();
-                let mut why = if f.policies.is_empty() { "no permit (deny by default)".to_owned() } else { f.policies.join(", ") };
+                let mut why = if f.policies.is_empty() {
+                    "no permit (deny by default)".to_owned()
+                } else {
+                    f.policies.join(", ")
+                };
                 if !f.denied_by.is_empty() {
                     why.push_str(&format!("; forbidden above by {}", f.denied_by.join(", ")));
                 }
-                let _ = write!(h, "<td style=\"background:{}\" title=\"{}\">{t}</td>", color(t), esc(&why));
+                let _ = write!(
+                    h,
+                    "<td style=\"background:{}\" title=\"{}\">{t}</td>",
+                    color(t),
+                    esc(&why)
+                );
             }
         }
         h.push_str("</tr>");

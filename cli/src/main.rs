@@ -19,7 +19,11 @@ use phiguard::io::{IoOptions, Summary};
 use phiguard::{AccessRequest, Engine, Error, KeyRing, RecordAttrs, Source, View};
 
 #[derive(Parser)]
-#[command(name = "phiguard", version, about = "Policy-driven PHI access control and de-identification")]
+#[command(
+    name = "phiguard",
+    version,
+    about = "Policy-driven PHI access control and de-identification"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -165,11 +169,15 @@ struct ExplainArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or(Command::Demo { out: PathBuf::from("phiguard-demo") }) {
+    let result = match cli.command.unwrap_or(Command::Demo {
+        out: PathBuf::from("phiguard-demo"),
+    }) {
         Command::Deidentify(a) => deidentify(&a).map(|_| ()),
         Command::Explain(a) => explain(&a),
         Command::Check { policies } => check(policies.as_deref()),
-        Command::Audit { command: AuditCommand::Verify { file, key_file } } => verify(&file, &key_file),
+        Command::Audit {
+            command: AuditCommand::Verify { file, key_file },
+        } => verify(&file, &key_file),
         Command::Keygen { output } => keygen(&output),
         Command::Demo { out } => demo::run(&out),
     };
@@ -195,7 +203,12 @@ fn with_catalog(engine: Engine, catalog: &str) -> Result<(Engine, String), Error
     if path.is_file() {
         let text = std::fs::read_to_string(path).map_err(|e| io_err(path, e))?;
         let engine = engine.with_catalog(&Source::new(path.display().to_string(), text))?;
-        let name = engine.pack().catalogs().last().map(|c| c.name.clone()).unwrap_or_default();
+        let name = engine
+            .pack()
+            .catalogs()
+            .last()
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
         Ok((engine, name))
     } else {
         engine.catalog(catalog)?;
@@ -204,7 +217,10 @@ fn with_catalog(engine: Engine, catalog: &str) -> Result<(Engine, String), Error
 }
 
 pub(crate) fn io_err(path: &Path, e: std::io::Error) -> Error {
-    Error::Io { path: path.display().to_string(), source: e }
+    Error::Io {
+        path: path.display().to_string(),
+        source: e,
+    }
 }
 
 pub(crate) fn read_key(path: &Path) -> Result<KeyRing, Error> {
@@ -216,12 +232,20 @@ fn format_of(path: &Path, explicit: Option<Format>) -> Result<Format, Error> {
     if let Some(f) = explicit {
         return Ok(f);
     }
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("csv") => Ok(Format::Csv),
         Some("json") => Ok(Format::Json),
         Some("ndjson" | "jsonl") => Ok(Format::Ndjson),
         _ => Err(Error::Request {
-            message: format!("cannot tell the format of `{}` from its extension; pass --format", path.display()),
+            message: format!(
+                "cannot tell the format of `{}` from its extension; pass --format",
+                path.display()
+            ),
         }),
     }
 }
@@ -240,7 +264,10 @@ fn input_columns(path: &Path, format: Format) -> Result<Vec<String>, Error> {
         }
         Format::Json | Format::Ndjson => {
             let mut first = String::new();
-            BufReader::new(f).take(1 << 20).read_to_string(&mut first).ok();
+            BufReader::new(f)
+                .take(1 << 20)
+                .read_to_string(&mut first)
+                .ok();
             let line = first.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
             let keys = serde_json::from_str::<serde_json::Value>(line)
                 .ok()
@@ -278,7 +305,10 @@ pub(crate) fn run_job(job: &Job<'_>) -> Result<Summary, Error> {
     let input = File::open(job.input).map_err(|e| io_err(job.input, e))?;
     let total = input.metadata().map(|m| m.len()).unwrap_or(0);
     let count = Arc::new(AtomicU64::new(0));
-    let reader = CountingReader { inner: input, count: count.clone() };
+    let reader = CountingReader {
+        inner: input,
+        count: count.clone(),
+    };
     let dir = match job.output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -291,8 +321,10 @@ pub(crate) fn run_job(job: &Job<'_>) -> Result<Summary, Error> {
     let bar = (job.progress && total > 8 << 20).then(|| {
         let bar = indicatif::ProgressBar::new(total);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar
     });
@@ -301,30 +333,55 @@ pub(crate) fn run_job(job: &Job<'_>) -> Result<Summary, Error> {
             b.set_position(count.load(Ordering::Relaxed));
         }
     };
-    let opts = IoOptions { source: job.input.display().to_string(), chunk_rows: job.chunk_rows, ..IoOptions::default() };
+    let opts = IoOptions {
+        source: job.input.display().to_string(),
+        chunk_rows: job.chunk_rows,
+        ..IoOptions::default()
+    };
     let out = BufWriter::with_capacity(1 << 20, tmp.as_file());
     let summary = match job.format {
-        Format::Csv => phiguard::io::deidentify_csv(job.view, BufReader::with_capacity(1 << 20, reader), out, &opts, &tick)?,
-        Format::Ndjson => phiguard::io::deidentify_ndjson(job.view, BufReader::new(reader), out, &opts, &tick)?,
+        Format::Csv => phiguard::io::deidentify_csv(
+            job.view,
+            BufReader::with_capacity(1 << 20, reader),
+            out,
+            &opts,
+            &tick,
+        )?,
+        Format::Ndjson => {
+            phiguard::io::deidentify_ndjson(job.view, BufReader::new(reader), out, &opts, &tick)?
+        }
         Format::Json => phiguard::io::deidentify_json(job.view, reader, out, &opts)?,
     };
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    tmp.as_file().sync_all().map_err(|e| io_err(job.output, e))?;
-    tmp.persist(job.output).map_err(|e| io_err(job.output, e.error))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| io_err(job.output, e))?;
+    tmp.persist(job.output)
+        .map_err(|e| io_err(job.output, e.error))?;
     Ok(summary)
 }
 
 /// Opens (or continues) a chained audit log, verifying what is already there.
-pub(crate) fn open_audit(path: &Path, key: &KeyRing) -> Result<Arc<ChainedLog<BufWriter<File>>>, Error> {
+pub(crate) fn open_audit(
+    path: &Path,
+    key: &KeyRing,
+) -> Result<Arc<ChainedLog<BufWriter<File>>>, Error> {
     let tail = if path.exists() {
         let f = File::open(path).map_err(|e| io_err(path, e))?;
         phiguard::audit::verify(BufReader::new(f), key)?.0
     } else {
-        phiguard::audit::Tail { seq: 0, mac: "0".repeat(64) }
+        phiguard::audit::Tail {
+            seq: 0,
+            mac: "0".repeat(64),
+        }
     };
-    let f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| io_err(path, e))?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| io_err(path, e))?;
     Ok(Arc::new(ChainedLog::resume(BufWriter::new(f), key, tail)))
 }
 
@@ -359,7 +416,9 @@ fn deidentify(a: &DeidentifyArgs) -> Result<Summary, Error> {
     let audit = match (&a.audit_log, &key) {
         (Some(path), Some(k)) => Some(open_audit(path, k)?),
         (Some(_), None) => {
-            return Err(Error::Key { message: "the audit log is chained with the key: pass --key-file".into() });
+            return Err(Error::Key {
+                message: "the audit log is chained with the key: pass --key-file".into(),
+            });
         }
         _ => None,
     };
@@ -384,12 +443,28 @@ fn deidentify(a: &DeidentifyArgs) -> Result<Summary, Error> {
 }
 
 fn print_summary(s: &Summary, secs: f64, output: &Path) {
-    let rate = if secs > 0.0 { s.rows as f64 / secs } else { 0.0 };
-    eprintln!("phiguard: wrote {} ({} rows in {secs:.2} s, {rate:.0} rows/s, {} plan(s))", output.display(), s.rows, s.plans);
-    let parts: Vec<String> = s.treatments.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let rate = if secs > 0.0 {
+        s.rows as f64 / secs
+    } else {
+        0.0
+    };
+    eprintln!(
+        "phiguard: wrote {} ({} rows in {secs:.2} s, {rate:.0} rows/s, {} plan(s))",
+        output.display(),
+        s.rows,
+        s.plans
+    );
+    let parts: Vec<String> = s
+        .treatments
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
     eprintln!("phiguard: values by treatment: {}", parts.join(", "));
     if !s.unknown_columns.is_empty() {
-        eprintln!("phiguard: columns not in the catalog (redacted): {}", s.unknown_columns.join(", "));
+        eprintln!(
+            "phiguard: columns not in the catalog (redacted): {}",
+            s.unknown_columns.join(", ")
+        );
     }
     if let Some(n) = s.treatments.get("untreatable") {
         eprintln!("phiguard: {n} value(s) could not be treated as planned and were redacted");
@@ -411,7 +486,13 @@ fn explain(a: &ExplainArgs) -> Result<(), Error> {
     let engine = load_engine(a.policies.as_deref())?;
     let (engine, catalog) = with_catalog(engine, &a.catalog)?;
     let roles: Vec<String> = if a.all_roles || a.role.is_empty() {
-        engine.pack().roles().into_iter().filter(|r| *r != "clinician").map(str::to_owned).collect()
+        engine
+            .pack()
+            .roles()
+            .into_iter()
+            .filter(|r| *r != "clinician")
+            .map(str::to_owned)
+            .collect()
     } else {
         a.role.clone()
     };
@@ -423,13 +504,24 @@ fn explain(a: &ExplainArgs) -> Result<(), Error> {
     };
     let mut columns = Vec::new();
     for role in &roles {
-        let purpose = a.purpose.clone().unwrap_or_else(|| usual_purpose(role).to_owned());
+        let purpose = a
+            .purpose
+            .clone()
+            .unwrap_or_else(|| usual_purpose(role).to_owned());
         let request = AccessRequest {
             break_glass_reason: a.break_glass_reason.clone(),
             as_of_year: Some(2000),
-            ..AccessRequest::new("explain-user", [role.clone()], purpose.clone(), catalog.clone())
+            ..AccessRequest::new(
+                "explain-user",
+                [role.clone()],
+                purpose.clone(),
+                catalog.clone(),
+            )
         };
-        let plan = engine.view(&request)?.with_key(KeyRing::from_bytes(&[0u8; 32])?).plan(&attrs)?;
+        let plan = engine
+            .view(&request)?
+            .with_key(KeyRing::from_bytes(&[0u8; 32])?)
+            .plan(&attrs)?;
         columns.push((role.clone(), purpose, plan));
     }
     if let Some(path) = &a.html {
@@ -443,18 +535,39 @@ fn explain(a: &ExplainArgs) -> Result<(), Error> {
             .iter()
             .map(|(r, p, plan)| serde_json::json!({"role": r, "purpose": p, "plan": &**plan}))
             .collect();
-        writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default()).ok();
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        )
+        .ok();
         return Ok(());
     }
     for (role, purpose, plan) in &columns {
         writeln!(out, "role {role}, purpose {purpose} (plan {}):", plan.id).ok();
-        writeln!(out, "  {:<22} {:<16} {:<13} deciding policies", "field", "category", "treatment").ok();
+        writeln!(
+            out,
+            "  {:<22} {:<16} {:<13} deciding policies",
+            "field", "category", "treatment"
+        )
+        .ok();
         for f in &plan.fields {
-            let mut why = if f.policies.is_empty() { "(no permit: deny by default)".to_owned() } else { f.policies.join(", ") };
+            let mut why = if f.policies.is_empty() {
+                "(no permit: deny by default)".to_owned()
+            } else {
+                f.policies.join(", ")
+            };
             if !f.denied_by.is_empty() {
                 why.push_str(&format!("; forbidden above by {}", f.denied_by.join(", ")));
             }
-            writeln!(out, "  {:<22} {:<16} {:<13} {why}", f.field, f.category, f.treatment.name()).ok();
+            writeln!(
+                out,
+                "  {:<22} {:<16} {:<13} {why}",
+                f.field,
+                f.category,
+                f.treatment.name()
+            )
+            .ok();
         }
     }
     Ok(())
@@ -468,7 +581,11 @@ fn check(policies: Option<&Path>) -> Result<(), Error> {
         p.policy_count(),
         p.categories().iter().count(),
         p.catalogs().len(),
-        p.catalogs().iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "),
+        p.catalogs()
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         p.roles().join(", "),
         p.purposes().join(", ")
     );
@@ -479,13 +596,18 @@ fn verify(file: &Path, key_file: &Path) -> Result<(), Error> {
     let key = read_key(key_file)?;
     let f = File::open(file).map_err(|e| io_err(file, e))?;
     let (tail, break_glass) = phiguard::audit::verify(BufReader::new(f), &key)?;
-    println!("ok: {} entries, chain intact; {break_glass} break-glass event(s) to review", tail.seq);
+    println!(
+        "ok: {} entries, chain intact; {break_glass} break-glass event(s) to review",
+        tail.seq
+    );
     Ok(())
 }
 
 fn keygen(output: &Path) -> Result<(), Error> {
     let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
-    getrandom::fill(&mut *bytes).map_err(|e| Error::Key { message: format!("no randomness: {e}") })?;
+    getrandom::fill(&mut *bytes).map_err(|e| Error::Key {
+        message: format!("no randomness: {e}"),
+    })?;
     let text = KeyRing::key_file_text(&*bytes)?;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -495,7 +617,8 @@ fn keygen(output: &Path) -> Result<(), Error> {
         opts.mode(0o600);
     }
     let mut f = opts.open(output).map_err(|e| io_err(output, e))?;
-    f.write_all(text.as_bytes()).map_err(|e| io_err(output, e))?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| io_err(output, e))?;
     let key = KeyRing::from_key_text(&text, "new key")?;
     eprintln!("phiguard: wrote key {} to {}", key.id(), output.display());
     Ok(())

@@ -52,20 +52,23 @@ impl Params {
 
     fn check(&self) -> std::result::Result<(), String> {
         if let Some(m) = &self.mask
-            && m.mask_char.is_alphanumeric() {
-                return Err("`mask_char` must not be a letter or digit".into());
-            }
+            && m.mask_char.is_alphanumeric()
+        {
+            return Err("`mask_char` must not be a letter or digit".into());
+        }
         if let Some(p) = &self.pseudonymize
-            && !(8..=64).contains(&p.length) {
-                return Err(format!("pseudonym `length` {} is outside 8..=64", p.length));
-            }
+            && !(8..=64).contains(&p.length)
+        {
+            return Err(format!("pseudonym `length` {} is outside 8..=64", p.length));
+        }
         if let Some(s) = &self.shift
-            && !(1..=36_500).contains(&s.max_days) {
-                return Err(format!(
-                    "shift `max_days` {} is outside 1..=36500",
-                    s.max_days
-                ));
-            }
+            && !(1..=36_500).contains(&s.max_days)
+        {
+            return Err(format!(
+                "shift `max_days` {} is outside 1..=36500",
+                s.max_days
+            ));
+        }
         if let Some(GeneralizeParams::Buckets { edges }) = &self.generalize {
             let ascending = edges.windows(2).all(|w| matches!(w, [a, b] if a < b));
             if edges.is_empty() || !ascending || edges.iter().any(|e| !e.is_finite()) {

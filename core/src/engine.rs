@@ -436,13 +436,14 @@ impl View {
             attrs,
         )?;
         if self.key.is_none()
-            && let Some(f) = plan.fields.iter().find(|f| f.treatment.needs_key()) {
-                return Err(Error::key(format!(
-                    "field `{}` is to be treated with `{}`, which needs a key (pass a key file)",
-                    f.field,
-                    f.treatment.name()
-                )));
-            }
+            && let Some(f) = plan.fields.iter().find(|f| f.treatment.needs_key())
+        {
+            return Err(Error::key(format!(
+                "field `{}` is to be treated with `{}`, which needs a key (pass a key file)",
+                f.field,
+                f.treatment.name()
+            )));
+        }
         let plan = Arc::new(plan);
         let mut cache = self
             .cache

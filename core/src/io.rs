@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Read, Write};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use csv::ByteRecord;
 
@@ -92,6 +93,11 @@ pub fn deidentify_csv<R: Read + Send, W: Write>(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary> {
     let src = opts.source.as_str();
+    let quotes = Arc::new(AtomicU64::new(0));
+    let input = QuoteCounter {
+        inner: input,
+        quotes: quotes.clone(),
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(opts.delimiter)
         .flexible(false)
@@ -156,7 +162,12 @@ pub fn deidentify_csv<R: Read + Send, W: Write>(
 
     let chunk_rows = opts.chunk_rows.max(1);
     let mut cur = read_chunk(&mut rdr, chunk_rows, src)?;
+    let mut last_line = 1;
     while !cur.is_empty() {
+        last_line = cur
+            .last()
+            .and_then(|r| r.position())
+            .map_or(last_line, |p| p.line());
         let (done, next) = join(
             || process_chunk(view, &cols, fixed.as_ref(), &cur, opts),
             || read_chunk(&mut rdr, chunk_rows, src),
@@ -174,9 +185,35 @@ pub fn deidentify_csv<R: Read + Send, W: Write>(
         progress(summary.rows);
         cur = next;
     }
+    // The csv parser takes a quote left open as a field running to the end of the input,
+    // which would silently merge every later row into one field. Well-formed CSV has an even
+    // number of quote characters (each quoted field opens and closes; inner quotes double).
+    if quotes.load(Ordering::Relaxed) % 2 == 1 {
+        return Err(Error::input(
+            Location::line(src, last_line),
+            "unbalanced quote: a quoted field opened at or after this record is never closed",
+        ));
+    }
     out.flush().map_err(|e| Error::io("<output>", e))?;
     summary.plans = view.plans_compiled();
     Ok(summary)
+}
+
+/// Counts quote characters as the input streams by (see the check at the end of the run).
+struct QuoteCounter<R> {
+    inner: R,
+    quotes: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for QuoteCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let q = buf
+            .get(..n)
+            .map_or(0, |b| b.iter().filter(|&&c| c == b'"').count());
+        self.quotes.fetch_add(q as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 #[cfg(feature = "parallel")]

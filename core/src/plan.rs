@@ -264,9 +264,10 @@ impl<'a> RowCtx<'a> {
 
     fn offset(&self, key: &KeyRing, max_days: u32) -> Option<i64> {
         if let Some((m, o)) = self.offset.get()
-            && m == max_days {
-                return Some(o);
-            }
+            && m == max_days
+        {
+            return Some(o);
+        }
         let o = treat::date_offset(key.date_shift_mac(), self.patient?, max_days);
         self.offset.set(Some((max_days, o)));
         Some(o)

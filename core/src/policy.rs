@@ -295,10 +295,9 @@ impl Pack {
                     ActionConstraint::Eq(x) => x == a,
                     ActionConstraint::In(xs) => xs.iter().any(|x| *x == a || *x == disclose),
                 };
-                if applies
-                    && let Some(v) = by_level.get_mut(level.index()) {
-                        v.push(p.clone());
-                    }
+                if applies && let Some(v) = by_level.get_mut(level.index()) {
+                    v.push(p.clone());
+                }
             }
         }
 

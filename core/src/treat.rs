@@ -146,10 +146,34 @@ pub fn mask(value: &str, p: &MaskParams, out: &mut String) {
     }
 }
 
-/// Writes the keyed pseudonym of `value` into `out`.
+/// Writes the keyed pseudonym of `value` in `domain` into `out`.
 ///
-/// `key` is the precomputed pseudonym HMAC state of a [`crate::KeyRing`]; `domain` separates
-/// categories (see [`PseudonymParams::domain`]).
+/// # Examples
+/// ```
+/// use phiguard::treat::{pseudonym, PseudonymParams};
+/// let key = phiguard::KeyRing::from_bytes(&[1u8; 32]).unwrap();
+/// let p = PseudonymParams { prefix: "mrn-".into(), length: 16, domain: None, case_insensitive: false };
+/// let (mut a, mut b) = (String::new(), String::new());
+/// pseudonym("12345", &key, "mrn", &p, &mut a);
+/// pseudonym("12345", &key, "mrn", &p, &mut b);
+/// assert_eq!(a, b);
+/// assert_eq!(a.len(), 4 + 16);
+/// ```
+pub fn pseudonym(
+    value: &str,
+    key: &crate::KeyRing,
+    domain: &str,
+    p: &PseudonymParams,
+    out: &mut String,
+) {
+    pseudonymize(value, key.pseudonym_mac(), domain, p, out);
+}
+
+/// The per-patient date offset in days (never 0, at most `max_days` either way).
+pub fn patient_offset(key: &crate::KeyRing, patient_id: &str, max_days: u32) -> i64 {
+    date_offset(key.date_shift_mac(), patient_id, max_days)
+}
+
 pub(crate) fn pseudonymize(
     value: &str,
     key: &HmacSha256,
@@ -416,10 +440,12 @@ pub fn generalize(value: &str, p: &GeneralizeParams, as_of_year: i64, out: &mut 
             } else {
                 for w in edges.windows(2) {
                     if let [lo, hi] = w
-                        && x >= *lo && x < *hi {
-                            let _ = write!(out, "{lo}-{hi}");
-                            break;
-                        }
+                        && x >= *lo
+                        && x < *hi
+                    {
+                        let _ = write!(out, "{lo}-{hi}");
+                        break;
+                    }
                 }
             }
             true

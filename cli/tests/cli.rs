@@ -1,0 +1,412 @@
+//! End-to-end tests of the `phiguard` binary: the main job, explain, check, keygen, audit
+//! verification, and bad input (every failure exits non-zero, names where, leaves no output).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/patients.csv");
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_phiguard"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn keygen(dir: &Path) -> PathBuf {
+    let key = dir.join("k.key");
+    let o = run(&["keygen", "-o", key.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    key
+}
+
+fn csv_column(text: &str, name: &str) -> Vec<String> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let i = r.headers().unwrap().iter().position(|h| h == name).unwrap();
+    r.records()
+        .map(|x| x.unwrap().get(i).unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn demo_writes_every_role_and_a_verified_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = run(&["demo", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("chain verified"), "{stdout}");
+    for role in [
+        "physician",
+        "nurse",
+        "coder",
+        "billing_analyst",
+        "data_analyst",
+        "researcher",
+        "supervisor",
+        "compliance_specialist",
+        "patient",
+        "physician-break-glass",
+    ] {
+        let text = std::fs::read_to_string(out.join(format!("{role}.csv"))).unwrap();
+        assert_eq!(text.lines().count(), 1145, "{role}: every row is written");
+    }
+    let html = std::fs::read_to_string(out.join("matrix.html")).unwrap();
+    assert!(
+        html.contains("payment.never-clear-ssn") || html.contains("payment.identifiers-masked")
+    );
+    let v = run(&[
+        "audit",
+        "verify",
+        out.join("audit.jsonl").to_str().unwrap(),
+        "--key-file",
+        out.join("demo.key").to_str().unwrap(),
+    ]);
+    assert!(v.status.success(), "{}", stderr(&v));
+    assert!(String::from_utf8_lossy(&v.stdout).contains("2 break-glass"));
+}
+
+#[test]
+fn safe_harbor_csv_has_no_identifier_from_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sh.csv");
+    let o = run(&[
+        "deidentify",
+        "--role",
+        "data_analyst",
+        "--purpose",
+        "HRESCH",
+        "--as-of-year",
+        "2026",
+        SAMPLE,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("1144 rows"), "{}", stderr(&o));
+    let input = std::fs::read_to_string(SAMPLE).unwrap();
+    let output = std::fs::read_to_string(&out).unwrap();
+    for col in [
+        "id",
+        "ssn",
+        "given",
+        "family",
+        "phone",
+        "address_line",
+        "drivers_license",
+        "passport",
+        "birth_date",
+        "latitude",
+    ] {
+        for v in csv_column(&input, col).iter().filter(|v| v.len() >= 5) {
+            assert!(!output.contains(v.as_str()), "{col} value leaked");
+        }
+    }
+    assert!(
+        csv_column(&output, "birth_date")
+            .iter()
+            .all(|y| y.len() == 4 || y == "90+" || y.is_empty())
+    );
+    assert!(
+        csv_column(&output, "postal_code")
+            .iter()
+            .all(|z| z.len() == 3 || z.is_empty())
+    );
+}
+
+#[test]
+fn coder_needs_a_key_and_pseudonyms_are_stable_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c.csv");
+    let o = run(&[
+        "deidentify",
+        "--role",
+        "coder",
+        "--purpose",
+        "HOPERAT",
+        SAMPLE,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("error[key]"), "{}", stderr(&o));
+    assert!(!out.exists(), "no output on failure");
+    let key = keygen(dir.path());
+    let log = dir.path().join("audit.jsonl");
+    let mut first = String::new();
+    for _ in 0..2 {
+        let o = run(&[
+            "deidentify",
+            "--role",
+            "coder",
+            "--purpose",
+            "HOPERAT",
+            "--key-file",
+            key.to_str().unwrap(),
+            "--audit-log",
+            log.to_str().unwrap(),
+            SAMPLE,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = std::fs::read_to_string(&out).unwrap();
+        if first.is_empty() {
+            first = text;
+        } else {
+            assert_eq!(first, text, "same key and input give the same output");
+        }
+    }
+    assert!(
+        csv_column(&first, "mrn")
+            .iter()
+            .all(|m| m.starts_with("mrn-") && m.len() == 20)
+    );
+    let v = run(&[
+        "audit",
+        "verify",
+        log.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+    ]);
+    assert!(v.status.success(), "{}", stderr(&v));
+    // Tamper with one entry: verify names it.
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replacen("HOPERAT", "HPAYMT", 1)).unwrap();
+    let v = run(&[
+        "audit",
+        "verify",
+        log.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(v.status.code(), Some(2));
+    assert!(stderr(&v).contains("at entry 1"), "{}", stderr(&v));
+}
+
+fn expect_input_error(content: &[u8], ext: &str, want: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join(format!("bad.{ext}"));
+    std::fs::write(&input, content).unwrap();
+    let out = dir.path().join(format!("out.{ext}"));
+    let o = run(&[
+        "deidentify",
+        "--catalog",
+        "synthea-patients",
+        "--role",
+        "data_analyst",
+        "--purpose",
+        "HRESCH",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    for w in want {
+        assert!(err.contains(w), "`{w}` not in: {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.exists(), "no output left behind");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        1,
+        "temporary files cleaned up: {leftovers:?}"
+    );
+}
+
+#[test]
+fn malformed_inputs_fail_with_location_and_leave_no_output() {
+    expect_input_error(
+        b"id,ssn\n1,999-00-1111\n2,999-00-2222,extra\n",
+        "csv",
+        &[
+            "error[input]",
+            "bad.csv:3",
+            "row has 3 fields",
+            "header has 2",
+        ],
+    );
+    expect_input_error(
+        b"id,ssn\n1,\xff\xfe\n",
+        "csv",
+        &["bad.csv:2", "field `ssn`", "utf-8"],
+    );
+    expect_input_error(b"id,ssn\n1,\"unterminated\n", "csv", &["error[input]"]);
+    expect_input_error(
+        b"{\"id\": \"1\"}\n{\"id\": \n",
+        "ndjson",
+        &["bad.ndjson:2", "malformed json"],
+    );
+    expect_input_error(
+        b"[1, 2]\n",
+        "json",
+        &["bad.json:1", "must be a JSON object"],
+    );
+    let deep = format!("{{\"id\": {}1{}}}", "[".repeat(100), "]".repeat(100));
+    expect_input_error(
+        deep.as_bytes(),
+        "ndjson",
+        &["bad.ndjson:1", "nesting deeper"],
+    );
+}
+
+#[test]
+fn bad_requests_and_keys_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.csv");
+    let o = run(&[
+        "deidentify",
+        "--role",
+        "janitor",
+        "--purpose",
+        "TREAT",
+        SAMPLE,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        stderr(&o).contains("unknown role `janitor`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "deidentify",
+        "--role",
+        "physician",
+        "--purpose",
+        "BTG",
+        SAMPLE,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        stderr(&o).contains("needs a stated reason"),
+        "{}",
+        stderr(&o)
+    );
+    let short = dir.path().join("short.key");
+    std::fs::write(&short, "phiguard-key-v1:deadbeefdeadbeef\n").unwrap();
+    let o = run(&[
+        "deidentify",
+        "--role",
+        "coder",
+        "--purpose",
+        "HOPERAT",
+        "--key-file",
+        short.to_str().unwrap(),
+        SAMPLE,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("error[key]") && err.contains("8-byte key"),
+        "{err}"
+    );
+    assert!(!err.contains("deadbeef"), "key bytes never echoed");
+    assert!(!out.exists());
+    // keygen never overwrites
+    let key = keygen(dir.path());
+    let again = run(&["keygen", "-o", key.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2));
+}
+
+#[test]
+fn explain_names_the_deciding_policies_and_check_validates() {
+    let o = run(&[
+        "explain",
+        "--role",
+        "billing_analyst",
+        "--purpose",
+        "HPAYMT",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let ssn = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("ssn "))
+        .unwrap();
+    assert!(
+        ssn.contains("mask")
+            && ssn.contains("payment.identifiers-masked")
+            && ssn.contains("payment.never-clear-ssn"),
+        "{ssn}"
+    );
+    let o = run(&["check"]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("ok: "));
+
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("pack");
+    std::fs::create_dir_all(pack.join("catalogs")).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    for e in std::fs::read_dir(&src).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, pack.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(pack.join("typo.cedar"), "permit (principal in Phi::Role::\"coder\", action == Phi::Action::\"clear\", resource)\nwhen { context.purpose in Phi::Purpose::\"HOPERAT\" && context.labls.isEmpty() };\n").unwrap();
+    let o = run(&["check", "--policies", pack.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("typo.cedar:2:"), "{err}");
+    let html = dir.path().join("m.html");
+    let o = run(&["explain", "--all-roles", "--html", html.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::read_to_string(html)
+            .unwrap()
+            .contains("<th>compliance_specialist")
+    );
+}
+
+#[test]
+fn json_and_ndjson_round_trip_with_fhir_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("p.ndjson");
+    let rec = r#"{"resourceType":"Patient","id":"x1","name":[{"family":"Doe","given":["Jane"]}],"birthDate":"1980-02-29","address":[{"postalCode":"12345","state":"KS"}]}"#;
+    std::fs::write(&input, format!("{rec}\n{rec}\n")).unwrap();
+    let out = dir.path().join("o.ndjson");
+    let o = run(&[
+        "deidentify",
+        "--role",
+        "data_analyst",
+        "--purpose",
+        "HRESCH",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.lines().count(), 2);
+    assert!(
+        !text.contains("Doe")
+            && !text.contains("Jane")
+            && !text.contains("02-29")
+            && !text.contains("12345")
+    );
+    assert!(
+        text.contains("\"birthDate\":\"1980\"") && text.contains("\"postalCode\":\"123\""),
+        "{text}"
+    );
+}
