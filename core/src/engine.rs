@@ -523,6 +523,23 @@ impl View {
         record_attrs(&self.catalog.record, &self.request.user, get)
     }
 
+    /// Whether audit events are recorded.
+    pub fn is_audited(&self) -> bool {
+        self.audit.is_some()
+    }
+
+    /// Whether records of a table with these columns may carry attributes that change the plan
+    /// (else one plan serves every row).
+    pub fn has_record_attrs_in<V>(&self, columns: &HashMap<String, V>) -> bool {
+        let r = &self.catalog.record;
+        let has = |c: &Option<String>| c.as_ref().is_some_and(|c| columns.contains_key(c));
+        has(&r.labels)
+            || has(&r.confidentiality)
+            || has(&r.care_team)
+            || has(&r.consent)
+            || has(&r.patient)
+    }
+
     /// Whether records may carry attributes that change the plan (else one plan serves all).
     pub fn has_record_attrs(&self) -> bool {
         let r = &self.catalog.record;

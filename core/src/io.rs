@@ -9,7 +9,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Read, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use csv::ByteRecord;
 
@@ -74,18 +73,158 @@ struct Columns {
 
 struct ChunkOut {
     bytes: Vec<u8>,
+    rows: u64,
     counts: HashMap<&'static str, u64>,
     disclosures: HashMap<String, (Vec<String>, u64)>,
 }
 
+/// A run of whole CSV records and the line its first record starts on.
+struct Chunk {
+    bytes: Vec<u8>,
+    first_line: u64,
+}
+
+/// Cuts a CSV byte stream into chunks of whole records, so chunks parse in parallel.
+///
+/// A newline ends a record only outside quotes; since every quote character either opens or
+/// closes a quoted field or is half of an escaped `""`, "outside quotes" is "after an even
+/// number of quote characters". The same parity tells, at the end, whether a quote was left
+/// open (the csv parser would silently take the rest of the file as one field).
+struct Splitter<R> {
+    input: R,
+    buf: Vec<u8>,
+    /// Bytes of `buf` already scanned, and the quote state after them.
+    scanned: usize,
+    in_quote: bool,
+    /// Last record boundary (just after a newline outside quotes) within `scanned`.
+    boundary: usize,
+    /// Newlines before `buf[0]`, and within `buf[..boundary]`.
+    line: u64,
+    lines_to_boundary: u64,
+    lines_scanned: u64,
+    eof: bool,
+    max_record: usize,
+}
+
+impl<R: Read> Splitter<R> {
+    fn new(input: R, max_record: usize) -> Self {
+        Splitter {
+            input,
+            buf: Vec::new(),
+            scanned: 0,
+            in_quote: false,
+            boundary: 0,
+            line: 1,
+            lines_to_boundary: 0,
+            lines_scanned: 0,
+            eof: false,
+            max_record,
+        }
+    }
+
+    fn scan(&mut self) {
+        let mut i = self.scanned;
+        let buf = &self.buf;
+        while let Some(off) = buf
+            .get(i..)
+            .and_then(|rest| memchr::memchr2(b'"', b'\n', rest))
+        {
+            let pos = i + off;
+            if buf.get(pos) == Some(&b'"') {
+                self.in_quote = !self.in_quote;
+            } else {
+                self.lines_scanned += 1;
+                if !self.in_quote {
+                    self.boundary = pos + 1;
+                    self.lines_to_boundary = self.lines_scanned;
+                }
+            }
+            i = pos + 1;
+        }
+        self.scanned = buf.len();
+    }
+
+    /// The next chunk of about `target` bytes of whole records; `None` at the end.
+    fn next_chunk(&mut self, target: usize, src: &str) -> Result<Option<Chunk>> {
+        loop {
+            if self.boundary >= target || (self.eof && self.scanned == self.buf.len()) {
+                break;
+            }
+            if self.buf.len() - self.boundary > self.max_record {
+                return Err(Error::input(
+                    Location::line(src, self.line + self.lines_to_boundary),
+                    format!(
+                        "a record exceeds {} bytes (or a quote is never closed)",
+                        self.max_record
+                    ),
+                ));
+            }
+            let old = self.buf.len();
+            let want = target.max(64 * 1024);
+            self.buf.resize(old + want, 0);
+            let n = loop {
+                match self.input.read(self.buf.get_mut(old..).unwrap_or(&mut [])) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        return Err(Error::input(
+                            Location::line(src, self.line + self.lines_scanned),
+                            format!("cannot read: {e}"),
+                        ));
+                    }
+                }
+            };
+            self.buf.truncate(old + n);
+            if n == 0 {
+                self.eof = true;
+            }
+            self.scan();
+        }
+        let cut = if self.eof && self.boundary < self.buf.len() && self.boundary < target {
+            if self.in_quote {
+                return Err(Error::input(
+                    Location::line(src, self.line + self.lines_to_boundary),
+                    "unbalanced quote: a quoted field opened in this record is never closed",
+                ));
+            }
+            // The last record has no final newline.
+            self.lines_to_boundary = self.lines_scanned;
+            self.buf.len()
+        } else {
+            self.boundary
+        };
+        if cut == 0 {
+            return Ok(None);
+        }
+        let rest = self.buf.split_off(cut);
+        let bytes = std::mem::replace(&mut self.buf, rest);
+        let chunk = Chunk {
+            bytes,
+            first_line: self.line,
+        };
+        self.line += self.lines_to_boundary;
+        self.lines_scanned -= self.lines_to_boundary;
+        self.lines_to_boundary = 0;
+        self.scanned -= cut;
+        self.boundary = 0;
+        Ok(Some(chunk))
+    }
+}
+
+/// Bytes per parallel chunk.
+const CHUNK_BYTES: usize = 1 << 20;
+
 /// De-identifies CSV from `input` to `output` under `view`.
 ///
-/// `progress` is called with the number of rows done after each chunk.
+/// The stream is cut into chunks of whole records that are parsed, treated and serialized in
+/// parallel, then written in order; memory stays around `2 × threads × 1 MiB`. `progress` is
+/// called with the number of rows done after each batch of chunks.
 ///
 /// # Errors
-/// [`Error::Input`] with line and column name for malformed input; [`Error::Key`] /
-/// [`Error::Audit`] from the view; [`Error::Io`] when writing fails.
-pub fn deidentify_csv<R: Read + Send, W: Write>(
+/// [`Error::Input`] with line and column name for malformed input (ragged rows, an unclosed
+/// quote, invalid UTF-8, oversized fields); [`Error::Key`] / [`Error::Audit`] from the view;
+/// [`Error::Io`] when writing fails.
+pub fn deidentify_csv<R: Read + Send, W: Write + Send>(
     view: &View,
     input: R,
     output: W,
@@ -93,16 +232,35 @@ pub fn deidentify_csv<R: Read + Send, W: Write>(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary> {
     let src = opts.source.as_str();
-    let quotes = Arc::new(AtomicU64::new(0));
-    let input = QuoteCounter {
-        inner: input,
-        quotes: quotes.clone(),
-    };
-    let mut rdr = csv::ReaderBuilder::new()
+    let max_record = opts.max_field_bytes.saturating_mul(64).max(CHUNK_BYTES);
+    let mut splitter = Splitter::new(input, max_record);
+    // The header is the first record of the first chunk; the rest of that chunk is data.
+    let head = splitter
+        .next_chunk(1, src)?
+        .ok_or_else(|| Error::input(Location::line(src, 1), "empty input: no header"))?;
+    let mut hdr_reader = csv::ReaderBuilder::new()
         .delimiter(opts.delimiter)
-        .flexible(false)
-        .from_reader(input);
-    let headers = rdr.byte_headers().map_err(|e| csv_err(src, &e))?.clone();
+        .has_headers(false)
+        .from_reader(&head.bytes[..]);
+    let mut headers = ByteRecord::new();
+    if !hdr_reader
+        .read_byte_record(&mut headers)
+        .map_err(|e| csv_err(src, 0, &e))?
+    {
+        return Err(Error::input(
+            Location::line(src, 1),
+            "empty input: no header",
+        ));
+    }
+    let after = hdr_reader.position().clone();
+    let first_rows = Chunk {
+        bytes: head
+            .bytes
+            .get(usize::try_from(after.byte()).unwrap_or(usize::MAX)..)
+            .unwrap_or(&[])
+            .to_vec(),
+        first_line: after.line(),
+    };
     let mut names = Vec::with_capacity(headers.len());
     for (i, h) in headers.iter().enumerate() {
         let name = std::str::from_utf8(h).map_err(|_| {
@@ -142,7 +300,7 @@ pub fn deidentify_csv<R: Read + Send, W: Write>(
         ..Summary::default()
     };
     // One plan serves every row unless records carry attributes.
-    let fixed = if view.has_record_attrs() {
+    let fixed = if view.has_record_attrs_in(&cols.by_name) {
         None
     } else {
         Some(view.plan(&RecordAttrs::default())?)
@@ -160,59 +318,60 @@ pub fn deidentify_csv<R: Read + Send, W: Write>(
     )
     .map_err(|e| Error::io("<output>", e))?;
 
-    let chunk_rows = opts.chunk_rows.max(1);
-    let mut cur = read_chunk(&mut rdr, chunk_rows, src)?;
-    let mut last_line = 1;
-    while !cur.is_empty() {
-        last_line = cur
-            .last()
-            .and_then(|r| r.position())
-            .map_or(last_line, |p| p.line());
-        let (done, next) = join(
-            || process_chunk(view, &cols, fixed.as_ref(), &cur, opts),
-            || read_chunk(&mut rdr, chunk_rows, src),
-        );
-        let next = next?;
-        for part in done? {
-            out.write_all(&part.bytes)
-                .map_err(|e| Error::io("<output>", e))?;
-            summary.add(&part.counts);
+    let per_batch = 2 * threads();
+    let read_batch = |s: &mut Splitter<R>| -> Result<Vec<Chunk>> {
+        let mut v = Vec::with_capacity(per_batch);
+        while v.len() < per_batch {
+            match s.next_chunk(CHUNK_BYTES, src)? {
+                Some(c) => v.push(c),
+                None => break,
+            }
+        }
+        Ok(v)
+    };
+    // Three stages overlap: batch N is treated in parallel while batch N-1 is written and
+    // batch N+1 is read. Audit events for a batch are recorded before its bytes are written.
+    let mut write_batch = |parts: Vec<ChunkOut>, summary: &mut Summary| -> Result<()> {
+        for part in parts {
             for (plan, (ids, n)) in part.disclosures {
                 view.audit_disclosure(&plan, ids, n)?;
             }
+            out.write_all(&part.bytes)
+                .map_err(|e| Error::io("<output>", e))?;
+            summary.add(&part.counts);
+            summary.rows += part.rows;
         }
-        summary.rows += cur.len() as u64;
         progress(summary.rows);
-        cur = next;
+        Ok(())
+    };
+    let mut cur = vec![first_rows];
+    cur.extend(read_batch(&mut splitter)?);
+    let mut pending: Vec<ChunkOut> = Vec::new();
+    while !cur.is_empty() {
+        let (done, next) = join(
+            || process_batch(view, &cols, fixed.as_ref(), &cur, opts),
+            || -> Result<Vec<Chunk>> {
+                write_batch(std::mem::take(&mut pending), &mut summary)?;
+                read_batch(&mut splitter)
+            },
+        );
+        pending = done?;
+        cur = next?;
     }
-    // The csv parser takes a quote left open as a field running to the end of the input,
-    // which would silently merge every later row into one field. Well-formed CSV has an even
-    // number of quote characters (each quoted field opens and closes; inner quotes double).
-    if quotes.load(Ordering::Relaxed) % 2 == 1 {
-        return Err(Error::input(
-            Location::line(src, last_line),
-            "unbalanced quote: a quoted field opened at or after this record is never closed",
-        ));
-    }
+    write_batch(pending, &mut summary)?;
     out.flush().map_err(|e| Error::io("<output>", e))?;
     summary.plans = view.plans_compiled();
     Ok(summary)
 }
 
-/// Counts quote characters as the input streams by (see the check at the end of the run).
-struct QuoteCounter<R> {
-    inner: R,
-    quotes: Arc<AtomicU64>,
-}
-
-impl<R: Read> Read for QuoteCounter<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let q = buf
-            .get(..n)
-            .map_or(0, |b| b.iter().filter(|&&c| c == b'"').count());
-        self.quotes.fetch_add(q as u64, Ordering::Relaxed);
-        Ok(n)
+fn threads() -> usize {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::current_num_threads().max(1)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        1
     }
 }
 
@@ -226,14 +385,9 @@ fn join<A, B>(a: impl FnOnce() -> A, b: impl FnOnce() -> B) -> (A, B) {
     (a(), b())
 }
 
-fn csv_err(src: &str, e: &csv::Error) -> Error {
-    let line = e.position().map_or(0, |p| p.line());
+fn csv_err(src: &str, line_offset: u64, e: &csv::Error) -> Error {
+    let line = e.position().map_or(0, |p| p.line() + line_offset);
     let message = match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => {
-            format!("row has {len} fields; the header has {expected_len}")
-        }
         csv::ErrorKind::Utf8 { err, .. } => format!("field {} is not valid utf-8", err.field() + 1),
         csv::ErrorKind::Io(err) => format!("cannot read: {err}"),
         _ => format!("malformed csv: {e}"),
@@ -241,114 +395,140 @@ fn csv_err(src: &str, e: &csv::Error) -> Error {
     Error::input(Location::line(src, line), message)
 }
 
-fn read_chunk<R: Read>(rdr: &mut csv::Reader<R>, n: usize, src: &str) -> Result<Vec<ByteRecord>> {
-    let mut v = Vec::with_capacity(n.min(65_536));
-    for _ in 0..n {
-        let mut rec = ByteRecord::new();
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => v.push(rec),
-            Ok(false) => break,
-            Err(e) => return Err(csv_err(src, &e)),
-        }
-    }
-    Ok(v)
-}
-
-const PART_ROWS: usize = 2048;
-
-fn process_chunk(
+fn process_batch(
     view: &View,
     cols: &Columns,
     fixed: Option<&Arc<Plan>>,
-    rows: &[ByteRecord],
+    chunks: &[Chunk],
     opts: &IoOptions,
 ) -> Result<Vec<ChunkOut>> {
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
-        rows.par_chunks(PART_ROWS)
-            .map(|part| process_part(view, cols, fixed, part, opts))
+        chunks
+            .par_iter()
+            .map(|c| process_chunk(view, cols, fixed, c, opts))
             .collect()
     }
     #[cfg(not(feature = "parallel"))]
     {
-        rows.chunks(PART_ROWS)
-            .map(|part| process_part(view, cols, fixed, part, opts))
+        chunks
+            .iter()
+            .map(|c| process_chunk(view, cols, fixed, c, opts))
             .collect()
     }
 }
 
-fn process_part(
+fn process_chunk(
     view: &View,
     cols: &Columns,
     fixed: Option<&Arc<Plan>>,
-    rows: &[ByteRecord],
+    chunk: &Chunk,
     opts: &IoOptions,
 ) -> Result<ChunkOut> {
     let src = opts.source.as_str();
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(opts.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(&chunk.bytes[..]);
     let mut wtr = csv::WriterBuilder::new()
         .delimiter(opts.delimiter)
-        .from_writer(Vec::with_capacity(rows.len() * 256));
-    let mut counts: HashMap<&'static str, u64> = HashMap::new();
+        .from_writer(Vec::with_capacity(chunk.bytes.len()));
     let mut tally = vec![[0u64; 9]; cols.field.len()];
     let mut disclosures: HashMap<String, (Vec<String>, u64)> = HashMap::new();
-    let mut local: HashMap<RecordAttrs, Arc<Plan>> = HashMap::new();
+    let mut local: HashMap<RecordAttrs, (Arc<Plan>, Arc<Vec<ColumnOp>>)> = HashMap::new();
+    let fixed_ops = fixed.map(|p| (p.clone(), Arc::new(column_ops(p, cols))));
     let mut buf = String::with_capacity(256);
-    let mut strs: Vec<&str> = Vec::with_capacity(cols.field.len());
+    let mut rec = ByteRecord::new();
+    let mut bounds: Vec<std::ops::Range<usize>> = Vec::with_capacity(cols.field.len());
+    let mut rows = 0u64;
+    let audited = view.is_audited();
     let write_err = |e: csv::Error| Error::io("<output>", std::io::Error::other(e.to_string()));
-    for rec in rows {
-        let line = rec.position().map_or(0, |p| p.line());
-        strs.clear();
-        for (i, raw) in rec.iter().enumerate() {
-            let name = || cols.names.get(i).cloned().unwrap_or_default();
-            if raw.len() > opts.max_field_bytes {
+    let offset = chunk.first_line - 1;
+    while rdr
+        .read_byte_record(&mut rec)
+        .map_err(|e| csv_err(src, offset, &e))?
+    {
+        let line = rec.position().map_or(0, |p| p.line() + offset);
+        if rec.len() != cols.field.len() {
+            return Err(Error::input(
+                Location::line(src, line),
+                format!(
+                    "row has {} fields; the header has {}",
+                    rec.len(),
+                    cols.field.len()
+                ),
+            ));
+        }
+        // Validate the record once; fields are then sliced out of it by their ranges. A field
+        // boundary inside a multi-byte character is caught by `str::get`.
+        let whole = match std::str::from_utf8(rec.as_slice()) {
+            Ok(w) => w,
+            Err(e) => {
+                let bad = (0..rec.len())
+                    .find(|&i| rec.range(i).is_some_and(|r| r.contains(&e.valid_up_to())))
+                    .unwrap_or(0);
                 return Err(Error::input(
-                    Location::line(src, line).with_field(name()),
-                    format!(
-                        "field is {} bytes; the limit is {}",
-                        raw.len(),
-                        opts.max_field_bytes
-                    ),
+                    Location::line(src, line)
+                        .with_field(cols.names.get(bad).cloned().unwrap_or_default()),
+                    "invalid utf-8",
                 ));
             }
-            let s = std::str::from_utf8(raw).map_err(|e| {
-                Error::input(
-                    Location::line(src, line).with_field(name()),
-                    format!("invalid utf-8 at byte {}", e.valid_up_to()),
-                )
-            })?;
-            strs.push(s);
+        };
+        bounds.clear();
+        for i in 0..rec.len() {
+            let r = rec.range(i).unwrap_or(0..0);
+            if r.len() > opts.max_field_bytes || whole.get(r.clone()).is_none() {
+                let what = if r.len() > opts.max_field_bytes {
+                    format!(
+                        "field is {} bytes; the limit is {}",
+                        r.len(),
+                        opts.max_field_bytes
+                    )
+                } else {
+                    "invalid utf-8".to_owned()
+                };
+                return Err(Error::input(
+                    Location::line(src, line)
+                        .with_field(cols.names.get(i).cloned().unwrap_or_default()),
+                    what,
+                ));
+            }
+            bounds.push(r);
         }
-        let plan = match fixed {
-            Some(p) => p.clone(),
+        let field = |i: usize| bounds.get(i).and_then(|r| whole.get(r.clone()));
+        let (plan, ops) = match &fixed_ops {
+            Some(f) => f.clone(),
             None => {
-                let attrs =
-                    view.record_attrs(|c| cols.by_name.get(c).and_then(|&i| strs.get(i).copied()));
+                let attrs = view.record_attrs(|c| cols.by_name.get(c).and_then(|&i| field(i)));
                 match local.get(&attrs) {
                     Some(p) => p.clone(),
                     None => {
                         let p = view.plan(&attrs)?;
-                        local.insert(attrs, p.clone());
-                        p
+                        let entry = (p.clone(), Arc::new(column_ops(&p, cols)));
+                        local.insert(attrs, entry.clone());
+                        entry
                     }
                 }
             }
         };
-        let patient = cols.patient.and_then(|i| strs.get(i).copied());
+        let patient = cols.patient.and_then(field);
         let ctx = RowCtx::new(view.key(), patient, view.as_of_year());
-        for (i, s) in strs.iter().enumerate() {
-            let (res, kind) = match cols.field.get(i).copied().flatten() {
+        for (i, op) in ops.iter().enumerate() {
+            let s = field(i).unwrap_or("");
+            let (res, kind) = match op.field {
                 Some(fi) => {
                     buf.clear();
                     let res = plan.apply_value(fi, s, &ctx, &mut buf)?;
-                    let kind = match res {
-                        Applied::Untreatable => 7,
-                        _ => plan
-                            .fields
-                            .get(fi)
-                            .map_or(5, |f| kind_index(f.treatment.name())),
-                    };
-                    (res, kind)
+                    (
+                        res,
+                        if res == Applied::Untreatable {
+                            7
+                        } else {
+                            op.kind
+                        },
+                    )
                 }
                 None => (Applied::Null, 8),
             };
@@ -364,12 +544,16 @@ fn process_part(
         }
         wtr.write_record(std::iter::empty::<&[u8]>())
             .map_err(write_err)?;
-        let entry = disclosures.entry(plan.id.clone()).or_default();
-        if let Some(id) = cols.id.and_then(|i| strs.get(i)) {
-            entry.0.push((*id).to_owned());
+        rows += 1;
+        if audited {
+            let entry = disclosures.entry(plan.id.clone()).or_default();
+            if let Some(id) = cols.id.and_then(field) {
+                entry.0.push(id.to_owned());
+            }
+            entry.1 += 1;
         }
-        entry.1 += 1;
     }
+    let mut counts: HashMap<&'static str, u64> = HashMap::new();
     for t in &tally {
         for (k, n) in t.iter().enumerate() {
             if *n > 0 {
@@ -384,9 +568,30 @@ fn process_part(
         .map_err(|e| Error::io("<output>", e.into_error()))?;
     Ok(ChunkOut {
         bytes,
+        rows,
         counts,
         disclosures,
     })
+}
+
+/// What to do with one input column under one plan.
+struct ColumnOp {
+    /// Plan field index; `None` for a column the catalog does not know (redacted).
+    field: Option<usize>,
+    /// Index into [`KINDS`] of its treatment, for the summary.
+    kind: usize,
+}
+
+fn column_ops(plan: &Plan, cols: &Columns) -> Vec<ColumnOp> {
+    cols.field
+        .iter()
+        .map(|f| ColumnOp {
+            field: *f,
+            kind: f
+                .and_then(|fi| plan.fields.get(fi))
+                .map_or(8, |p| kind_index(p.treatment.name())),
+        })
+        .collect()
 }
 
 const KINDS: [&str; 9] = [
