@@ -8,14 +8,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Read, Write};
-use std::sync::Arc;
 
 use csv::ByteRecord;
 
 use crate::engine::View;
 use crate::error::{Error, Location, Result};
-use crate::plan::{Applied, Plan, RowCtx};
-use crate::policy::RecordAttrs;
+use crate::rows::{RowApplier, RowOut};
 
 /// Options for the streaming de-identifiers.
 #[derive(Debug, Clone)]
@@ -60,15 +58,6 @@ impl Summary {
             *self.treatments.entry((*k).to_owned()).or_insert(0) += v;
         }
     }
-}
-
-struct Columns {
-    /// Catalog field index per input column (None: not in the catalog, redacted).
-    field: Vec<Option<usize>>,
-    names: Vec<String>,
-    by_name: HashMap<String, usize>,
-    id: Option<usize>,
-    patient: Option<usize>,
 }
 
 struct ChunkOut {
@@ -271,39 +260,10 @@ pub fn deidentify_csv<R: Read + Send, W: Write + Send>(
         })?;
         names.push(name.to_owned());
     }
-    let catalog = view.catalog();
-    let field: Vec<Option<usize>> = names
-        .iter()
-        .map(|n| catalog.fields.iter().position(|f| &f.name == n))
-        .collect();
-    let by_name: HashMap<String, usize> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.clone(), i))
-        .collect();
-    let col_of = |c: &Option<String>| c.as_ref().and_then(|c| by_name.get(c).copied());
-    let cols = Columns {
-        id: col_of(&catalog.record.id),
-        patient: col_of(&catalog.record.patient),
-        field,
-        names,
-        by_name: by_name.clone(),
-    };
+    let rows = RowApplier::new(view, &names)?;
     let mut summary = Summary {
-        unknown_columns: cols
-            .names
-            .iter()
-            .zip(&cols.field)
-            .filter(|(_, f)| f.is_none())
-            .map(|(n, _)| n.clone())
-            .collect(),
+        unknown_columns: rows.unknown_columns(),
         ..Summary::default()
-    };
-    // One plan serves every row unless records carry attributes.
-    let fixed = if view.has_record_attrs_in(&cols.by_name) {
-        None
-    } else {
-        Some(view.plan(&RecordAttrs::default())?)
     };
 
     let mut out = output;
@@ -349,7 +309,7 @@ pub fn deidentify_csv<R: Read + Send, W: Write + Send>(
     let mut pending: Vec<ChunkOut> = Vec::new();
     while !cur.is_empty() {
         let (done, next) = join(
-            || process_batch(view, &cols, fixed.as_ref(), &cur, opts),
+            || process_batch(view, &rows, &names, &cur, opts),
             || -> Result<Vec<Chunk>> {
                 write_batch(std::mem::take(&mut pending), &mut summary)?;
                 read_batch(&mut splitter)
@@ -397,8 +357,8 @@ fn csv_err(src: &str, line_offset: u64, e: &csv::Error) -> Error {
 
 fn process_batch(
     view: &View,
-    cols: &Columns,
-    fixed: Option<&Arc<Plan>>,
+    rows: &RowApplier<'_>,
+    names: &[String],
     chunks: &[Chunk],
     opts: &IoOptions,
 ) -> Result<Vec<ChunkOut>> {
@@ -407,22 +367,22 @@ fn process_batch(
         use rayon::prelude::*;
         chunks
             .par_iter()
-            .map(|c| process_chunk(view, cols, fixed, c, opts))
+            .map(|c| process_chunk(view, rows, names, c, opts))
             .collect()
     }
     #[cfg(not(feature = "parallel"))]
     {
         chunks
             .iter()
-            .map(|c| process_chunk(view, cols, fixed, c, opts))
+            .map(|c| process_chunk(view, rows, names, c, opts))
             .collect()
     }
 }
 
 fn process_chunk(
     view: &View,
-    cols: &Columns,
-    fixed: Option<&Arc<Plan>>,
+    rows: &RowApplier<'_>,
+    names: &[String],
     chunk: &Chunk,
     opts: &IoOptions,
 ) -> Result<ChunkOut> {
@@ -435,179 +395,90 @@ fn process_chunk(
     let mut wtr = csv::WriterBuilder::new()
         .delimiter(opts.delimiter)
         .from_writer(Vec::with_capacity(chunk.bytes.len()));
-    let mut tally = vec![[0u64; 9]; cols.field.len()];
     let mut disclosures: HashMap<String, (Vec<String>, u64)> = HashMap::new();
-    let mut local: HashMap<RecordAttrs, (Arc<Plan>, Arc<Vec<ColumnOp>>)> = HashMap::new();
-    let fixed_ops = fixed.map(|p| (p.clone(), Arc::new(column_ops(p, cols))));
-    let mut buf = String::with_capacity(256);
+    let mut out = RowOut::default();
     let mut rec = ByteRecord::new();
-    let mut bounds: Vec<std::ops::Range<usize>> = Vec::with_capacity(cols.field.len());
-    let mut rows = 0u64;
+    let mut n = 0u64;
     let audited = view.is_audited();
     let write_err = |e: csv::Error| Error::io("<output>", std::io::Error::other(e.to_string()));
     let offset = chunk.first_line - 1;
+    let mut fields: Vec<&str> = Vec::with_capacity(names.len());
     while rdr
         .read_byte_record(&mut rec)
         .map_err(|e| csv_err(src, offset, &e))?
     {
         let line = rec.position().map_or(0, |p| p.line() + offset);
-        if rec.len() != cols.field.len() {
+        let located = |i: usize| {
+            Location::line(src, line).with_field(names.get(i).cloned().unwrap_or_default())
+        };
+        if rec.len() != names.len() {
             return Err(Error::input(
                 Location::line(src, line),
                 format!(
                     "row has {} fields; the header has {}",
                     rec.len(),
-                    cols.field.len()
+                    names.len()
                 ),
             ));
         }
-        // Validate the record once; fields are then sliced out of it by their ranges. A field
-        // boundary inside a multi-byte character is caught by `str::get`.
+        // Validate the record once; fields are then sliced out of it. A field boundary inside
+        // a multi-byte character is caught by `str::get`.
         let whole = match std::str::from_utf8(rec.as_slice()) {
             Ok(w) => w,
             Err(e) => {
                 let bad = (0..rec.len())
                     .find(|&i| rec.range(i).is_some_and(|r| r.contains(&e.valid_up_to())))
                     .unwrap_or(0);
-                return Err(Error::input(
-                    Location::line(src, line)
-                        .with_field(cols.names.get(bad).cloned().unwrap_or_default()),
-                    "invalid utf-8",
-                ));
+                return Err(Error::input(located(bad), "invalid utf-8"));
             }
         };
-        bounds.clear();
+        let mut row = std::mem::take(&mut fields);
         for i in 0..rec.len() {
             let r = rec.range(i).unwrap_or(0..0);
-            if r.len() > opts.max_field_bytes || whole.get(r.clone()).is_none() {
-                let what = if r.len() > opts.max_field_bytes {
+            if r.len() > opts.max_field_bytes {
+                return Err(Error::input(
+                    located(i),
                     format!(
                         "field is {} bytes; the limit is {}",
                         r.len(),
                         opts.max_field_bytes
-                    )
-                } else {
-                    "invalid utf-8".to_owned()
-                };
-                return Err(Error::input(
-                    Location::line(src, line)
-                        .with_field(cols.names.get(i).cloned().unwrap_or_default()),
-                    what,
+                    ),
                 ));
             }
-            bounds.push(r);
+            row.push(
+                whole
+                    .get(r)
+                    .ok_or_else(|| Error::input(located(i), "invalid utf-8"))?,
+            );
         }
-        let field = |i: usize| bounds.get(i).and_then(|r| whole.get(r.clone()));
-        let (plan, ops) = match &fixed_ops {
-            Some(f) => f.clone(),
-            None => {
-                let attrs = view.record_attrs(|c| cols.by_name.get(c).and_then(|&i| field(i)));
-                match local.get(&attrs) {
-                    Some(p) => p.clone(),
-                    None => {
-                        let p = view.plan(&attrs)?;
-                        let entry = (p.clone(), Arc::new(column_ops(&p, cols)));
-                        local.insert(attrs, entry.clone());
-                        entry
-                    }
-                }
-            }
-        };
-        let patient = cols.patient.and_then(field);
-        let ctx = RowCtx::new(view.key(), patient, view.as_of_year());
-        for (i, op) in ops.iter().enumerate() {
-            let s = field(i).unwrap_or("");
-            let (res, kind) = match op.field {
-                Some(fi) => {
-                    buf.clear();
-                    let res = plan.apply_value(fi, s, &ctx, &mut buf)?;
-                    (
-                        res,
-                        if res == Applied::Untreatable {
-                            7
-                        } else {
-                            op.kind
-                        },
-                    )
-                }
-                None => (Applied::Null, 8),
-            };
-            if let Some(t) = tally.get_mut(i).and_then(|t| t.get_mut(kind)) {
-                *t += u64::from(!s.is_empty());
-            }
-            match res {
-                Applied::Clear => wtr.write_field(s.as_bytes()),
-                Applied::Written => wtr.write_field(buf.as_bytes()),
-                Applied::Null | Applied::Drop | Applied::Untreatable => wtr.write_field(b""),
-            }
-            .map_err(write_err)?;
+        rows.apply(&row, &mut out)?;
+        for i in 0..row.len() {
+            wtr.write_field(out.cell(&row, i).unwrap_or("").as_bytes())
+                .map_err(write_err)?;
         }
         wtr.write_record(std::iter::empty::<&[u8]>())
             .map_err(write_err)?;
-        rows += 1;
-        if audited {
+        n += 1;
+        if audited && let Some(plan) = out.plan() {
             let entry = disclosures.entry(plan.id.clone()).or_default();
-            if let Some(id) = cols.id.and_then(field) {
-                entry.0.push(id.to_owned());
+            if let Some(id) = rows.id_column().and_then(|i| row.get(i)) {
+                entry.0.push((*id).to_owned());
             }
             entry.1 += 1;
         }
-    }
-    let mut counts: HashMap<&'static str, u64> = HashMap::new();
-    for t in &tally {
-        for (k, n) in t.iter().enumerate() {
-            if *n > 0 {
-                *counts
-                    .entry(KINDS.get(k).copied().unwrap_or("redact"))
-                    .or_insert(0) += n;
-            }
-        }
+        // Keep the allocation, drop the borrows of `rec`.
+        row.clear();
+        fields = row.into_iter().map(|_| "").collect();
     }
     let bytes = wtr
         .into_inner()
         .map_err(|e| Error::io("<output>", e.into_error()))?;
     Ok(ChunkOut {
         bytes,
-        rows,
-        counts,
+        rows: n,
+        counts: out.counts(),
         disclosures,
     })
-}
-
-/// What to do with one input column under one plan.
-struct ColumnOp {
-    /// Plan field index; `None` for a column the catalog does not know (redacted).
-    field: Option<usize>,
-    /// Index into [`KINDS`] of its treatment, for the summary.
-    kind: usize,
-}
-
-fn column_ops(plan: &Plan, cols: &Columns) -> Vec<ColumnOp> {
-    cols.field
-        .iter()
-        .map(|f| ColumnOp {
-            field: *f,
-            kind: f
-                .and_then(|fi| plan.fields.get(fi))
-                .map_or(8, |p| kind_index(p.treatment.name())),
-        })
-        .collect()
-}
-
-const KINDS: [&str; 9] = [
-    "clear",
-    "mask",
-    "shift",
-    "pseudonymize",
-    "generalize",
-    "redact",
-    "drop",
-    "untreatable",
-    "unknown_field",
-];
-
-fn kind_index(name: &str) -> usize {
-    KINDS.iter().position(|k| *k == name).unwrap_or(5)
 }
 
 /// De-identifies newline-delimited JSON (one object per line).

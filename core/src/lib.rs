@@ -9,6 +9,7 @@ pub mod io;
 pub mod keys;
 pub mod plan;
 pub mod policy;
+pub mod rows;
 pub mod treat;
 
 pub use engine::{AccessRequest, Engine, JsonOutcome, MAX_JSON_DEPTH, View};

@@ -200,7 +200,7 @@ impl Plan {
         self.fields.iter().position(|f| f.field == name)
     }
 
-    /// Applies field `i`'s treatment to `value`, writing into `out` when the result is new text.
+    /// Applies field `i`'s treatment to `value`, appending to `out` when the result is new text.
     ///
     /// # Errors
     /// [`Error::Key`] when the treatment needs a key and `ctx` has none.
@@ -274,6 +274,7 @@ impl<'a> RowCtx<'a> {
     }
 }
 
+/// Appends the treated value to `out` (never touching what `out` already holds).
 pub(crate) fn apply_treatment(
     t: &Treatment,
     field: &str,
@@ -288,6 +289,7 @@ pub(crate) fn apply_treatment(
             _ => Applied::Clear,
         });
     }
+    let start = out.len();
     Ok(match t {
         Treatment::Clear => Applied::Clear,
         Treatment::Mask(p) => {
@@ -305,7 +307,7 @@ pub(crate) fn apply_treatment(
             match ctx.offset(key, p.max_days) {
                 Some(o) if treat::shift_date(value, o, out) => Applied::Written,
                 _ => {
-                    out.clear();
+                    out.truncate(start);
                     Applied::Untreatable
                 }
             }
@@ -314,7 +316,7 @@ pub(crate) fn apply_treatment(
             if treat::generalize(value, p, ctx.as_of_year, out) {
                 Applied::Written
             } else {
-                out.clear();
+                out.truncate(start);
                 Applied::Untreatable
             }
         }

@@ -1,0 +1,254 @@
+//! Applying a view to rows of a table with fixed columns, without allocating per row.
+//!
+//! [`RowApplier`] binds a view to a header once: which column is which catalog field, which
+//! columns carry record attributes, and — when no column does — the one plan every row gets.
+//! [`RowOut`] is per-thread scratch space: the treated cells of the last row, a small plan
+//! cache, and per-treatment counts. The CSV reader and the in-memory row API share this code.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::engine::View;
+use crate::error::Result;
+use crate::plan::{Applied, Plan, RowCtx};
+use crate::policy::RecordAttrs;
+
+/// Treatment names counted in summaries, in a fixed order.
+pub const KINDS: [&str; 9] = [
+    "clear",
+    "mask",
+    "shift",
+    "pseudonymize",
+    "generalize",
+    "redact",
+    "drop",
+    "untreatable",
+    "unknown_field",
+];
+
+const UNTREATABLE: usize = 7;
+const UNKNOWN: usize = 8;
+
+fn kind_index(name: &str) -> usize {
+    KINDS.iter().position(|k| *k == name).unwrap_or(5)
+}
+
+/// What to do with one input column under one plan.
+#[derive(Debug)]
+struct ColumnOp {
+    /// Plan field index; `None` for a column the catalog does not know (redacted).
+    field: Option<usize>,
+    /// Index into [`KINDS`] of its treatment, for the summary.
+    kind: usize,
+}
+
+type BoundPlan = (Arc<Plan>, Arc<Vec<ColumnOp>>);
+
+/// A view bound to the columns of one table.
+///
+/// # Examples
+/// ```
+/// use phiguard::{AccessRequest, Engine, rows::{RowApplier, RowOut}};
+/// let engine = Engine::default_pack().unwrap();
+/// let req = AccessRequest { as_of_year: Some(2026), ..AccessRequest::new("a", ["data_analyst"], "HRESCH", "synthea-patients") };
+/// let view = engine.view(&req).unwrap();
+/// let rows = RowApplier::new(&view, &["ssn", "birth_date", "postal_code", "shoe_size"]).unwrap();
+/// let mut out = RowOut::default();
+/// let row = ["999-53-8547", "1943-03-17", "67880", "44"];
+/// rows.apply(&row, &mut out).unwrap();
+/// let cells: Vec<Option<&str>> = (0..4).map(|i| out.cell(&row, i)).collect();
+/// assert_eq!(cells, [None, Some("1943"), Some("678"), None]);
+/// ```
+#[derive(Debug)]
+pub struct RowApplier<'v> {
+    view: &'v View,
+    names: Vec<String>,
+    field: Vec<Option<usize>>,
+    by_name: HashMap<String, usize>,
+    id: Option<usize>,
+    patient: Option<usize>,
+    fixed: Option<BoundPlan>,
+}
+
+/// Per-thread scratch: the treated cells of the last row, a plan cache and counts.
+#[derive(Debug, Default)]
+pub struct RowOut {
+    text: String,
+    cells: Vec<Cell>,
+    cache: HashMap<RecordAttrs, BoundPlan>,
+    tally: Vec<[u64; 9]>,
+    plan: Option<Arc<Plan>>,
+}
+
+#[derive(Debug, Clone)]
+enum Cell {
+    Same,
+    Text(Range<usize>),
+    Null,
+}
+
+impl RowOut {
+    /// Cell `i` of the last row applied: `None` when redacted, dropped or untreatable.
+    /// `row` must be the row given to [`RowApplier::apply`].
+    pub fn cell<'a>(&'a self, row: &[&'a str], i: usize) -> Option<&'a str> {
+        match self.cells.get(i)? {
+            Cell::Same => row.get(i).copied(),
+            Cell::Text(r) => self.text.get(r.clone()),
+            Cell::Null => None,
+        }
+    }
+
+    /// The plan used for the last row.
+    pub fn plan(&self) -> Option<&Arc<Plan>> {
+        self.plan.as_ref()
+    }
+
+    /// Non-empty values per treatment name since this scratch was created.
+    pub fn counts(&self) -> HashMap<&'static str, u64> {
+        let mut counts = HashMap::new();
+        for t in &self.tally {
+            for (k, n) in t.iter().enumerate() {
+                if *n > 0 {
+                    *counts
+                        .entry(KINDS.get(k).copied().unwrap_or("redact"))
+                        .or_insert(0) += n;
+                }
+            }
+        }
+        counts
+    }
+}
+
+fn column_ops(plan: &Plan, field: &[Option<usize>]) -> Vec<ColumnOp> {
+    field
+        .iter()
+        .map(|f| ColumnOp {
+            field: *f,
+            kind: f
+                .and_then(|fi| plan.fields.get(fi))
+                .map_or(UNKNOWN, |p| kind_index(p.treatment.name())),
+        })
+        .collect()
+}
+
+impl<'v> RowApplier<'v> {
+    /// Binds `view` to a table with these column names.
+    ///
+    /// # Errors
+    /// Errors of [`View::plan`] when a single plan serves the table (no key, audit failure).
+    pub fn new<S: AsRef<str>>(view: &'v View, columns: &[S]) -> Result<Self> {
+        let catalog = view.catalog();
+        let names: Vec<String> = columns.iter().map(|c| c.as_ref().to_owned()).collect();
+        let field: Vec<Option<usize>> = names
+            .iter()
+            .map(|n| catalog.fields.iter().position(|f| &f.name == n))
+            .collect();
+        let by_name: HashMap<String, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        let col_of = |c: &Option<String>| c.as_ref().and_then(|c| by_name.get(c).copied());
+        let fixed = if view.has_record_attrs_in(&by_name) {
+            None
+        } else {
+            let p = view.plan(&RecordAttrs::default())?;
+            let ops = Arc::new(column_ops(&p, &field));
+            Some((p, ops))
+        };
+        Ok(RowApplier {
+            view,
+            id: col_of(&catalog.record.id),
+            patient: col_of(&catalog.record.patient),
+            names,
+            field,
+            by_name,
+            fixed,
+        })
+    }
+
+    /// Column names.
+    pub fn columns(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Columns the catalog does not know (always redacted).
+    pub fn unknown_columns(&self) -> Vec<String> {
+        self.names
+            .iter()
+            .zip(&self.field)
+            .filter(|(_, f)| f.is_none())
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// Column index of the record id, if the catalog names one and the table has it.
+    pub fn id_column(&self) -> Option<usize> {
+        self.id
+    }
+
+    /// Treats one row (one `&str` per column) into `out`.
+    ///
+    /// # Errors
+    /// [`crate::Error::Input`] (via the caller) is not raised here; errors come from
+    /// [`View::plan`] and from treatments that need a key.
+    pub fn apply(&self, row: &[&str], out: &mut RowOut) -> Result<()> {
+        let (plan, ops) = match &self.fixed {
+            Some(f) => f.clone(),
+            None => {
+                let attrs = self
+                    .view
+                    .record_attrs(|c| self.by_name.get(c).and_then(|&i| row.get(i).copied()));
+                match out.cache.get(&attrs) {
+                    Some(p) => p.clone(),
+                    None => {
+                        let p = self.view.plan(&attrs)?;
+                        let entry = (p.clone(), Arc::new(column_ops(&p, &self.field)));
+                        out.cache.insert(attrs, entry.clone());
+                        entry
+                    }
+                }
+            }
+        };
+        if out.tally.len() != ops.len() {
+            out.tally = vec![[0; 9]; ops.len()];
+        }
+        out.text.clear();
+        out.cells.clear();
+        let patient = self.patient.and_then(|i| row.get(i).copied());
+        let ctx = RowCtx::new(self.view.key(), patient, self.view.as_of_year());
+        for (i, op) in ops.iter().enumerate() {
+            let s = row.get(i).copied().unwrap_or("");
+            let (cell, kind) = match op.field {
+                Some(fi) => {
+                    let start = out.text.len();
+                    let res = plan.apply_value(fi, s, &ctx, &mut out.text)?;
+                    let cell = match res {
+                        Applied::Clear => Cell::Same,
+                        Applied::Written => Cell::Text(start..out.text.len()),
+                        Applied::Null | Applied::Drop | Applied::Untreatable => {
+                            out.text.truncate(start);
+                            Cell::Null
+                        }
+                    };
+                    (
+                        cell,
+                        if res == Applied::Untreatable {
+                            UNTREATABLE
+                        } else {
+                            op.kind
+                        },
+                    )
+                }
+                None => (Cell::Null, UNKNOWN),
+            };
+            if let Some(t) = out.tally.get_mut(i).and_then(|t| t.get_mut(kind)) {
+                *t += u64::from(!s.is_empty());
+            }
+            out.cells.push(cell);
+        }
+        out.plan = Some(plan);
+        Ok(())
+    }
+}
