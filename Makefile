@@ -13,13 +13,13 @@ demo: ## Run the main job on the bundled sample with the default pack (writes ph
 test: lint test-rust ## Run every test (installs what it needs)
 
 test-rust: ## Rust unit, integration, property and doc tests
-	$(CARGO) test --workspace --all-targets
-	$(CARGO) test --workspace --doc
+	$(CARGO) test --workspace --all-targets --all-features
+	$(CARGO) test --workspace --doc --all-features
 
 lint: ## rustfmt and clippy (-D warnings)
 	rustup component add rustfmt clippy >/dev/null 2>&1 || true
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
 bench: ## Criterion benchmarks (figures go to BENCHMARKS.md by hand)
 	$(CARGO) bench -p phiguard

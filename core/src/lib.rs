@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod catalog;
+#[cfg(feature = "arrow")]
+pub mod columnar;
 mod engine;
 pub mod error;
 pub mod io;
