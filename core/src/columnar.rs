@@ -17,7 +17,7 @@ use arrow_array::types::{
 use arrow_array::{Array, ArrayRef, RecordBatch, new_null_array};
 use arrow_schema::{DataType, Field, Schema};
 
-use crate::engine::View;
+use crate::engine::{AttrUse, View};
 use crate::error::{Error, Location, Result};
 use crate::io::Summary;
 use crate::plan::{Applied, Plan, RowCtx, Treatment};
@@ -28,7 +28,12 @@ pub const SLICE_ROWS: usize = 65_536;
 
 /// Reads cell `row` of `array` as text into `scratch`; `None` for null. Errors for types that
 /// have no faithful text form here.
-fn cell_text<'a>(array: &'a dyn Array, row: usize, scratch: &'a mut String, column: &str) -> Result<Option<&'a str>> {
+fn cell_text<'a>(
+    array: &'a dyn Array,
+    row: usize,
+    scratch: &'a mut String,
+    column: &str,
+) -> Result<Option<&'a str>> {
     use std::fmt::Write;
     if array.is_null(row) {
         return Ok(None);
@@ -57,7 +62,9 @@ fn cell_text<'a>(array: &'a dyn Array, row: usize, scratch: &'a mut String, colu
             let _ = write!(scratch, "{}", array.as_boolean().value(row));
         }
         DataType::Date32 => {
-            let days = array.as_primitive::<arrow_array::types::Date32Type>().value(row);
+            let days = array
+                .as_primitive::<arrow_array::types::Date32Type>()
+                .value(row);
             let (y, m, d) = crate::treat::civil_from_days(i64::from(days));
             let _ = write!(scratch, "{y:04}-{m:02}-{d:02}");
         }
@@ -81,9 +88,20 @@ struct Bound {
 fn bind(view: &View, schema: &Schema) -> Bound {
     let catalog = view.catalog();
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let field = names.iter().map(|n| catalog.fields.iter().position(|f| &f.name == n)).collect();
-    let patient = catalog.record.patient.as_ref().and_then(|p| names.iter().position(|n| n == p));
-    Bound { field, names, patient }
+    let field = names
+        .iter()
+        .map(|n| catalog.fields.iter().position(|f| &f.name == n))
+        .collect();
+    let patient = catalog
+        .record
+        .patient
+        .as_ref()
+        .and_then(|p| names.iter().position(|n| n == p));
+    Bound {
+        field,
+        names,
+        patient,
+    }
 }
 
 /// De-identifies one record batch; returns the treated batch and what was done.
@@ -98,29 +116,75 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
     let schema = batch.schema();
     let bound = bind(view, &schema);
     let rows = batch.num_rows();
-    let by_name: HashMap<String, usize> = bound.names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
+    let by_name: HashMap<String, usize> = bound
+        .names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.clone(), i))
+        .collect();
     let mut summary = Summary {
         rows: rows as u64,
-        unknown_columns: bound.names.iter().zip(&bound.field).filter(|(_, f)| f.is_none()).map(|(n, _)| n.clone()).collect(),
+        unknown_columns: bound
+            .names
+            .iter()
+            .zip(&bound.field)
+            .filter(|(_, f)| f.is_none())
+            .map(|(n, _)| n.clone())
+            .collect(),
         ..Summary::default()
     };
     // One plan per row when rows carry attributes; usually one plan for all.
-    let plans: Vec<Arc<Plan>> = if view.has_record_attrs_in(&by_name) {
+    let user = view.request().user.as_str();
+    let attr_use = match view.attr_use_in(&by_name) {
+        // Rows of other patients all get one plan: per-row plans only if the user is a patient here.
+        AttrUse::OwnRecordOnly { patient_column } => {
+            let col = by_name
+                .get(&patient_column)
+                .map(|&i| batch.column(i).clone());
+            let mut scratch = String::new();
+            let mut any = false;
+            if let Some(c) = col {
+                for r in 0..rows {
+                    if cell_text(c.as_ref(), r, &mut scratch, &patient_column)? == Some(user) {
+                        any = true;
+                        break;
+                    }
+                }
+            }
+            if any { AttrUse::Full } else { AttrUse::None }
+        }
+        other => other,
+    };
+    let plans: Vec<Arc<Plan>> = if attr_use == AttrUse::Full {
         let r = &view.catalog().record;
-        let attr_cols: Vec<(&str, usize)> = [&r.labels, &r.confidentiality, &r.care_team, &r.consent, &r.patient]
-            .into_iter()
-            .flatten()
-            .filter_map(|c| by_name.get(c).map(|&i| (c.as_str(), i)))
-            .collect();
+        let attr_cols: Vec<(&str, usize)> = [
+            &r.labels,
+            &r.confidentiality,
+            &r.care_team,
+            &r.consent,
+            &r.patient,
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|c| by_name.get(c).map(|&i| (c.as_str(), i)))
+        .collect();
         let mut cache: HashMap<RecordAttrs, Arc<Plan>> = HashMap::new();
         let mut values: Vec<String> = vec![String::new(); attr_cols.len()];
         let mut out = Vec::with_capacity(rows);
         for row in 0..rows {
             for ((name, i), v) in attr_cols.iter().zip(values.iter_mut()) {
                 let mut tmp = String::new();
-                *v = cell_text(batch.column(*i).as_ref(), row, &mut tmp, name)?.unwrap_or("").to_owned();
+                *v = cell_text(batch.column(*i).as_ref(), row, &mut tmp, name)?
+                    .unwrap_or("")
+                    .to_owned();
             }
-            let attrs = view.record_attrs(|c| attr_cols.iter().position(|(n, _)| *n == c).and_then(|k| values.get(k)).map(String::as_str));
+            let attrs = view.record_attrs(|c| {
+                attr_cols
+                    .iter()
+                    .position(|(n, _)| *n == c)
+                    .and_then(|k| values.get(k))
+                    .map(String::as_str)
+            });
             let plan = match cache.get(&attrs) {
                 Some(p) => p.clone(),
                 None => {
@@ -133,7 +197,7 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
         }
         out
     } else {
-        vec![view.plan(&RecordAttrs::default())?]
+        vec![view.plan_for_others()?]
     };
     let plan_of = |r: usize| plans.get(r).or_else(|| plans.first());
     let uniform = plans.len() == 1;
@@ -152,7 +216,10 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
             fields.push(in_field.as_ref().clone().with_nullable(true));
             continue;
         };
-        let treatment = plans.first().and_then(|p| p.fields.get(fi)).map(|f| &f.treatment);
+        let treatment = plans
+            .first()
+            .and_then(|p| p.fields.get(fi))
+            .map(|f| &f.treatment);
         if uniform {
             match treatment {
                 Some(Treatment::Clear) => {
@@ -162,7 +229,9 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
                     continue;
                 }
                 Some(Treatment::Redact(r)) if r.placeholder.is_none() => {
-                    *counts.entry(if r.drop { "drop" } else { "redact" }).or_insert(0) += non_null;
+                    *counts
+                        .entry(if r.drop { "drop" } else { "redact" })
+                        .or_insert(0) += non_null;
                     columns.push(new_null_array(col.data_type(), rows));
                     fields.push(in_field.as_ref().clone().with_nullable(true));
                     continue;
@@ -170,35 +239,58 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
                 _ => {}
             }
         }
-        // Rebuild the column value by value.
+        // Rebuild the column value by value. Strings are read straight from the array; the
+        // patient id is read only when a date shift needs it.
         let mut builder = StringBuilder::with_capacity(rows, rows * 16);
         let mut text = String::new();
         let mut out = String::with_capacity(64);
         let mut pid = String::new();
+        let needs_patient = !uniform || matches!(treatment, Some(Treatment::Shift(_)));
+        let strings = col.as_string_opt::<i32>();
+        let (mut treated, mut untreatable) = (0u64, 0u64);
+        let kind_name = treatment.map_or("redact", Treatment::name);
         for r in 0..rows {
             let Some(plan) = plan_of(r) else { continue };
-            let patient = match &patient_col {
-                Some(pc) => cell_text(pc.as_ref(), r, &mut pid, "patient")?,
-                None => None,
+            let patient = match (&patient_col, needs_patient) {
+                (Some(pc), true) => cell_text(pc.as_ref(), r, &mut pid, "patient")?,
+                _ => None,
             };
             let ctx = RowCtx::new(view.key(), patient, view.as_of_year());
-            let Some(value) = cell_text(col.as_ref(), r, &mut text, &name)? else {
+            let value = match strings {
+                Some(a) if a.is_null(r) => None,
+                Some(a) => Some(a.value(r)),
+                None => cell_text(col.as_ref(), r, &mut text, &name)?,
+            };
+            let Some(value) = value else {
                 builder.append_null();
                 continue;
             };
             out.clear();
             let res = plan.apply_value(fi, value, &ctx, &mut out)?;
-            let kind = match res {
-                Applied::Untreatable => "untreatable",
-                _ => plan.fields.get(fi).map_or("redact", |f| f.treatment.name()),
-            };
             if !value.is_empty() {
-                *counts.entry(kind).or_insert(0) += 1;
+                if uniform {
+                    if res == Applied::Untreatable {
+                        untreatable += 1;
+                    } else {
+                        treated += 1;
+                    }
+                } else {
+                    let kind = match res {
+                        Applied::Untreatable => "untreatable",
+                        _ => plan.fields.get(fi).map_or("redact", |f| f.treatment.name()),
+                    };
+                    *counts.entry(kind).or_insert(0) += 1;
+                }
             }
             match res {
                 Applied::Clear => builder.append_value(value),
                 Applied::Written => builder.append_value(&out),
                 Applied::Null | Applied::Drop | Applied::Untreatable => builder.append_null(),
+            }
+        }
+        for (k, n) in [(kind_name, treated), ("untreatable", untreatable)] {
+            if n > 0 {
+                *counts.entry(k).or_insert(0) += n;
             }
         }
         columns.push(Arc::new(builder.finish()));
@@ -207,19 +299,29 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
     summary.treatments = counts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     summary.plans = view.plans_compiled();
     let out_schema = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
-    let batch = RecordBatch::try_new(out_schema, columns)
-        .map_err(|e| Error::input(Location::line("<batch>", 0), format!("cannot assemble the output batch: {e}")))?;
+    let batch = RecordBatch::try_new(out_schema, columns).map_err(|e| {
+        Error::input(
+            Location::line("<batch>", 0),
+            format!("cannot assemble the output batch: {e}"),
+        )
+    })?;
     if view.is_audited() {
-        let id_col = view.catalog().record.id.as_ref().and_then(|c| by_name.get(c)).map(|&i| batch.column(i).clone());
+        let id_col = view
+            .catalog()
+            .record
+            .id
+            .as_ref()
+            .and_then(|c| by_name.get(c))
+            .map(|&i| batch.column(i).clone());
         let mut per_plan: HashMap<&str, (Vec<String>, u64)> = HashMap::new();
         let mut scratch = String::new();
         for row in 0..rows {
             let Some(plan) = plan_of(row) else { continue };
             let entry = per_plan.entry(plan.id.as_str()).or_default();
-            if let Some(c) = &id_col {
-                if let Some(id) = cell_text(c.as_ref(), row, &mut scratch, "id")? {
-                    entry.0.push(id.to_owned());
-                }
+            if let Some(c) = &id_col
+                && let Some(id) = cell_text(c.as_ref(), row, &mut scratch, "id")?
+            {
+                entry.0.push(id.to_owned());
             }
             entry.1 += 1;
         }
@@ -235,21 +337,29 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
 ///
 /// # Errors
 /// The first error of [`deidentify_batch`] on any slice.
-pub fn deidentify_batches(view: &View, batches: &[RecordBatch]) -> Result<(Vec<RecordBatch>, Summary)> {
+pub fn deidentify_batches(
+    view: &View,
+    batches: &[RecordBatch],
+) -> Result<(Vec<RecordBatch>, Summary)> {
     let slices: Vec<RecordBatch> = batches
         .iter()
         .flat_map(|b| {
             let n = b.num_rows();
-            (0..n.div_ceil(SLICE_ROWS).max(1)).map(move |k| b.slice(k * SLICE_ROWS, SLICE_ROWS.min(n - (k * SLICE_ROWS).min(n))))
+            (0..n.div_ceil(SLICE_ROWS).max(1))
+                .map(move |k| b.slice(k * SLICE_ROWS, SLICE_ROWS.min(n - (k * SLICE_ROWS).min(n))))
         })
         .collect();
     #[cfg(feature = "parallel")]
     let done: Vec<Result<(RecordBatch, Summary)>> = {
         use rayon::prelude::*;
-        slices.par_iter().map(|b| deidentify_batch(view, b)).collect()
+        slices
+            .par_iter()
+            .map(|b| deidentify_batch(view, b))
+            .collect()
     };
     #[cfg(not(feature = "parallel"))]
-    let done: Vec<Result<(RecordBatch, Summary)>> = slices.iter().map(|b| deidentify_batch(view, b)).collect();
+    let done: Vec<Result<(RecordBatch, Summary)>> =
+        slices.iter().map(|b| deidentify_batch(view, b)).collect();
     let mut total = Summary::default();
     let mut out = Vec::with_capacity(done.len());
     for d in done {

@@ -528,16 +528,27 @@ impl View {
         self.audit.is_some()
     }
 
-    /// Whether records of a table with these columns may carry attributes that change the plan
-    /// (else one plan serves every row).
-    pub fn has_record_attrs_in<V>(&self, columns: &HashMap<String, V>) -> bool {
+    /// Which record attributes can vary between rows of a table with these columns.
+    pub fn attr_use_in<V>(&self, columns: &HashMap<String, V>) -> AttrUse {
         let r = &self.catalog.record;
         let has = |c: &Option<String>| c.as_ref().is_some_and(|c| columns.contains_key(c));
-        has(&r.labels)
-            || has(&r.confidentiality)
-            || has(&r.care_team)
-            || has(&r.consent)
-            || has(&r.patient)
+        if has(&r.labels) || has(&r.confidentiality) || has(&r.care_team) || has(&r.consent) {
+            AttrUse::Full
+        } else if let Some(p) = r.patient.as_ref().filter(|p| columns.contains_key(*p)) {
+            AttrUse::OwnRecordOnly {
+                patient_column: p.clone(),
+            }
+        } else {
+            AttrUse::None
+        }
+    }
+
+    /// The plan for rows that carry no attribute but a patient id other than the user's.
+    pub fn plan_for_others(&self) -> Result<Arc<Plan>> {
+        self.plan(&RecordAttrs {
+            confidentiality: "N".into(),
+            ..RecordAttrs::default()
+        })
     }
 
     /// Whether records may carry attributes that change the plan (else one plan serves all).
@@ -642,6 +653,20 @@ impl View {
         remove_dropped(record);
         Ok(outcome)
     }
+}
+
+/// Which record attributes vary between the rows of a table (see [`View::attr_use_in`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttrUse {
+    /// None: one plan serves every row.
+    None,
+    /// Only the patient id: one plan for every row, except rows whose patient is the user.
+    OwnRecordOnly {
+        /// The patient id column.
+        patient_column: String,
+    },
+    /// Labels, confidentiality, care team or consent: a plan per distinct attribute set.
+    Full,
 }
 
 /// What [`View::apply_json`] did to one record.

@@ -14,7 +14,7 @@ pub mod policy;
 pub mod rows;
 pub mod treat;
 
-pub use engine::{AccessRequest, Engine, JsonOutcome, MAX_JSON_DEPTH, View};
+pub use engine::{AccessRequest, AttrUse, Engine, JsonOutcome, MAX_JSON_DEPTH, View};
 pub use error::{Error, Location, Result};
 pub use keys::KeyRing;
 pub use plan::{Applied, FieldPlan, Plan, RowCtx, Treatment};

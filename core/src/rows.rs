@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::engine::View;
+use crate::engine::{AttrUse, View};
 use crate::error::Result;
 use crate::plan::{Applied, Plan, RowCtx};
 use crate::policy::RecordAttrs;
@@ -69,6 +69,8 @@ pub struct RowApplier<'v> {
     id: Option<usize>,
     patient: Option<usize>,
     fixed: Option<BoundPlan>,
+    /// With only a patient column: (its index, the plan for rows of other patients).
+    others: Option<(usize, BoundPlan)>,
 }
 
 /// Per-thread scratch: the treated cells of the last row, a plan cache and counts.
@@ -150,12 +152,17 @@ impl<'v> RowApplier<'v> {
             .map(|(i, n)| (n.clone(), i))
             .collect();
         let col_of = |c: &Option<String>| c.as_ref().and_then(|c| by_name.get(c).copied());
-        let fixed = if view.has_record_attrs_in(&by_name) {
-            None
-        } else {
-            let p = view.plan(&RecordAttrs::default())?;
+        let bind = |p: Arc<Plan>| {
             let ops = Arc::new(column_ops(&p, &field));
-            Some((p, ops))
+            (p, ops)
+        };
+        let (fixed, others) = match view.attr_use_in(&by_name) {
+            AttrUse::None => (Some(bind(view.plan_for_others()?)), None),
+            AttrUse::OwnRecordOnly { patient_column } => {
+                let i = by_name.get(&patient_column).copied().unwrap_or(usize::MAX);
+                (None, Some((i, bind(view.plan_for_others()?))))
+            }
+            AttrUse::Full => (None, None),
         };
         Ok(RowApplier {
             view,
@@ -165,6 +172,7 @@ impl<'v> RowApplier<'v> {
             field,
             by_name,
             fixed,
+            others,
         })
     }
 
@@ -194,9 +202,11 @@ impl<'v> RowApplier<'v> {
     /// [`crate::Error::Input`] (via the caller) is not raised here; errors come from
     /// [`View::plan`] and from treatments that need a key.
     pub fn apply(&self, row: &[&str], out: &mut RowOut) -> Result<()> {
-        let (plan, ops) = match &self.fixed {
-            Some(f) => f.clone(),
-            None => {
+        let user = self.view.request().user.as_str();
+        let (plan, ops) = match (&self.fixed, &self.others) {
+            (Some(f), _) => f.clone(),
+            (None, Some((col, bound))) if row.get(*col).is_none_or(|p| *p != user) => bound.clone(),
+            _ => {
                 let attrs = self
                     .view
                     .record_attrs(|c| self.by_name.get(c).and_then(|&i| row.get(i).copied()));

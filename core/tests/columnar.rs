@@ -1,6 +1,12 @@
 //! The Arrow columnar path gives exactly what the CSV path gives, cell for cell.
 #![cfg(feature = "arrow")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
 
 use std::sync::Arc;
 
@@ -18,25 +24,51 @@ fn sample_batch() -> RecordBatch {
     let headers: Vec<String> = rdr.headers().unwrap().iter().map(str::to_owned).collect();
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     let cols: Vec<ArrayRef> = (0..headers.len())
-        .map(|i| Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.get(i).unwrap()))) as ArrayRef)
+        .map(|i| {
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.get(i).unwrap()),
+            )) as ArrayRef
+        })
         .collect();
-    let schema = Schema::new(headers.iter().map(|h| Field::new(h, DataType::Utf8, true)).collect::<Vec<_>>());
+    let schema = Schema::new(
+        headers
+            .iter()
+            .map(|h| Field::new(h, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    );
     RecordBatch::try_new(Arc::new(schema), cols).unwrap()
 }
 
 fn view(role: &str, purpose: &str) -> phiguard::View {
     let e = Engine::default_pack().unwrap();
-    let req = AccessRequest { as_of_year: Some(2026), ..AccessRequest::new("u", [role], purpose, "synthea-patients") };
-    e.view(&req).unwrap().with_key(KeyRing::from_bytes(&[5; 32]).unwrap())
+    let req = AccessRequest {
+        as_of_year: Some(2026),
+        ..AccessRequest::new("u", [role], purpose, "synthea-patients")
+    };
+    e.view(&req)
+        .unwrap()
+        .with_key(KeyRing::from_bytes(&[5; 32]).unwrap())
 }
 
 #[test]
 fn columnar_equals_csv_for_every_role() {
     let batch = sample_batch();
-    for (role, purpose) in [("data_analyst", "HRESCH"), ("coder", "HOPERAT"), ("billing_analyst", "HPAYMT"), ("physician", "TREAT")] {
+    for (role, purpose) in [
+        ("data_analyst", "HRESCH"),
+        ("coder", "HOPERAT"),
+        ("billing_analyst", "HPAYMT"),
+        ("physician", "TREAT"),
+    ] {
         let v = view(role, purpose);
         let mut csv_out = Vec::new();
-        deidentify_csv(&v, SAMPLE.as_bytes(), &mut csv_out, &IoOptions::default(), &|_| {}).unwrap();
+        deidentify_csv(
+            &v,
+            SAMPLE.as_bytes(),
+            &mut csv_out,
+            &IoOptions::default(),
+            &|_| {},
+        )
+        .unwrap();
         let mut rdr = csv::Reader::from_reader(&csv_out[..]);
         let expected: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
         let (out, summary) = deidentify_batch(&v, &batch).unwrap();
@@ -44,14 +76,27 @@ fn columnar_equals_csv_for_every_role() {
         for c in 0..out.num_columns() {
             let col = out.column(c);
             for (r, exp) in expected.iter().enumerate() {
-                let got = if col.is_null(r) { "" } else { col.as_string::<i32>().value(r) };
-                assert_eq!(got, exp.get(c).unwrap(), "{role}: row {r} column {}", out.schema().field(c).name());
+                let got = if col.is_null(r) {
+                    ""
+                } else {
+                    col.as_string::<i32>().value(r)
+                };
+                assert_eq!(
+                    got,
+                    exp.get(c).unwrap(),
+                    "{role}: row {r} column {}",
+                    out.schema().field(c).name()
+                );
             }
         }
         // Parallel slices give the same cells.
-        let (parts, _) = deidentify_batches(&v, &[batch.slice(0, 1000), batch.slice(1000, 144)]).unwrap();
+        let (parts, _) =
+            deidentify_batches(&v, &[batch.slice(0, 1000), batch.slice(1000, 144)]).unwrap();
         assert_eq!(parts.iter().map(RecordBatch::num_rows).sum::<usize>(), 1144);
-        assert_eq!(parts[1].column(0).as_ref().to_data(), out.column(0).slice(1000, 144).to_data());
+        assert_eq!(
+            parts[1].column(0).as_ref().to_data(),
+            out.column(0).slice(1000, 144).to_data()
+        );
     }
 }
 
@@ -65,11 +110,21 @@ fn clear_columns_are_zero_copy_and_types_survive() {
     let gender: ArrayRef = Arc::new(StringArray::from(vec![Some("female"), None]));
     let batch = RecordBatch::try_new(
         Arc::new(schema),
-        vec![gender.clone(), Arc::new(StringArray::from(vec![Some("999-12-3456"), Some("999-65-4321")])), Arc::new(Int64Array::from(vec![Some(82301), None]))],
+        vec![
+            gender.clone(),
+            Arc::new(StringArray::from(vec![
+                Some("999-12-3456"),
+                Some("999-65-4321"),
+            ])),
+            Arc::new(Int64Array::from(vec![Some(82301), None])),
+        ],
     )
     .unwrap();
     let (out, _) = deidentify_batch(&view("data_analyst", "HRESCH"), &batch).unwrap();
-    assert!(Arc::ptr_eq(out.column(0), &gender), "clear column passed through");
+    assert!(
+        Arc::ptr_eq(out.column(0), &gender),
+        "clear column passed through"
+    );
     assert_eq!(out.column(1).null_count(), 2, "ssn redacted");
     assert_eq!(out.column(1).data_type(), &DataType::Utf8);
     let zip = out.column(2).as_string::<i32>();

@@ -1,0 +1,245 @@
+//! Criterion benchmarks: plan compilation, the row API, the columnar API, and the bare
+//! HMAC-SHA256 loop that bounds any pseudonymizing plan. Figures go to BENCHMARKS.md.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs,
+    reason = "benchmark harness"
+)]
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use hmac::{Hmac, KeyInit, Mac};
+use phiguard::columnar::{deidentify_batch, deidentify_batches};
+use phiguard::rows::{RowApplier, RowOut};
+use phiguard::{AccessRequest, Engine, KeyRing, RecordAttrs, Source};
+use sha2::Sha256;
+
+const SAMPLE: &str = include_str!("../../tests/data/patients.csv");
+
+/// The sample repeated to `n` rows, each with a fresh patient id (so pseudonyms and date
+/// shifts are computed, not repeated).
+fn table(n: usize) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut rdr = csv::Reader::from_reader(SAMPLE.as_bytes());
+    let headers: Vec<String> = rdr.headers().unwrap().iter().map(str::to_owned).collect();
+    let base: Vec<Vec<String>> = rdr
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    let rows = (0..n)
+        .map(|i| {
+            let mut r = base[i % base.len()].clone();
+            let id = format!("{:08x}-{:04x}-4000-8000-{:012x}", i, i % 65_536, i);
+            r[0] = id.clone();
+            r[1] = id;
+            r
+        })
+        .collect();
+    (headers, rows)
+}
+
+fn batch(headers: &[String], rows: &[Vec<String>]) -> RecordBatch {
+    let cols: Vec<ArrayRef> = (0..headers.len())
+        .map(|i| {
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r[i].as_str()),
+            )) as ArrayRef
+        })
+        .collect();
+    let schema = Schema::new(
+        headers
+            .iter()
+            .map(|h| Field::new(h, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    );
+    RecordBatch::try_new(Arc::new(schema), cols).unwrap()
+}
+
+fn request(role: &str, purpose: &str, user: &str) -> AccessRequest {
+    AccessRequest {
+        as_of_year: Some(2026),
+        ..AccessRequest::new(user, [role], purpose, "synthea-patients")
+    }
+}
+
+fn key() -> KeyRing {
+    KeyRing::from_bytes(&[42; 32]).unwrap()
+}
+
+/// The default pack plus `n` synthetic policies: most for other roles, one in fifty for the
+/// benchmarked principal's role, with conditions on purpose and labels.
+fn big_pack(n: usize) -> Engine {
+    let mut src = Engine::default_sources();
+    let cats: Vec<String> = Engine::default_pack()
+        .unwrap()
+        .pack()
+        .categories()
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    let levels = ["clear", "mask", "shift", "pseudonymize", "generalize"];
+    let mut text = String::new();
+    for i in 0..n {
+        let role = if i % 50 == 0 {
+            "coder".to_owned()
+        } else {
+            format!("synthetic_role_{}", i % 97)
+        };
+        let effect = if i % 7 == 0 { "forbid" } else { "permit" };
+        text.push_str(&format!(
+            "@id(\"bench.{i}\")\n{effect} (principal in Phi::Role::\"{role}\", action == Phi::Action::\"{}\", resource == Phi::Field::\"{}\")\nwhen {{ context.purpose in Phi::Purpose::\"HOPERAT\" && !context.labels.contains(\"L{i}\") }};\n",
+            levels[i % levels.len()],
+            cats[i % cats.len()]
+        ));
+    }
+    src.policies.push(Source::new("bench.cedar", text));
+    Engine::from_sources(&src).unwrap()
+}
+
+fn plan_compile(c: &mut Criterion) {
+    let mut g = c.benchmark_group("plan_compile");
+    let engine = Engine::default_pack().unwrap();
+    let big = big_pack(1000);
+    let mut user = 0u64;
+    for (name, eng, role, purpose) in [
+        (
+            "default_pack/data_analyst",
+            &engine,
+            "data_analyst",
+            "HRESCH",
+        ),
+        ("default_pack/coder", &engine, "coder", "HOPERAT"),
+        ("default_pack/physician", &engine, "physician", "TREAT"),
+        ("1000_policies/coder", &big, "coder", "HOPERAT"),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                // A new principal each time: nothing cached.
+                user += 1;
+                let v = eng
+                    .view(&request(role, purpose, &format!("user-{user}")))
+                    .unwrap()
+                    .with_key(key());
+                black_box(v.plan(&RecordAttrs::default()).unwrap());
+            })
+        });
+    }
+    g.finish();
+}
+
+const ROWS: usize = 200_000;
+
+fn rows_api(c: &mut Criterion) {
+    let (headers, rows) = table(ROWS);
+    let engine = Engine::default_pack().unwrap();
+    let mut g = c.benchmark_group("rows_1_core");
+    g.throughput(Throughput::Elements(ROWS as u64));
+    g.sample_size(10);
+    for (role, purpose) in [("data_analyst", "HRESCH"), ("coder", "HOPERAT")] {
+        let view = engine
+            .view(&request(role, purpose, "u"))
+            .unwrap()
+            .with_key(key());
+        let applier = RowApplier::new(&view, &headers).unwrap();
+        let refs: Vec<Vec<&str>> = rows
+            .iter()
+            .map(|r| r.iter().map(String::as_str).collect())
+            .collect();
+        g.bench_function(role, |b| {
+            let mut out = RowOut::default();
+            b.iter(|| {
+                for r in &refs {
+                    applier.apply(r, &mut out).unwrap();
+                    black_box(out.cell(r, 0));
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+const COLUMNAR_ROWS: usize = 1_000_000;
+
+fn columnar(c: &mut Criterion) {
+    let (headers, rows) = table(COLUMNAR_ROWS);
+    let batch = batch(&headers, &rows);
+    drop(rows);
+    let engine = Engine::default_pack().unwrap();
+    let mut g = c.benchmark_group("columnar_1m_rows");
+    g.throughput(Throughput::Elements(COLUMNAR_ROWS as u64));
+    g.sample_size(10);
+    for (role, purpose) in [("data_analyst", "HRESCH"), ("coder", "HOPERAT")] {
+        let view = engine
+            .view(&request(role, purpose, "u"))
+            .unwrap()
+            .with_key(key());
+        g.bench_function(BenchmarkId::new(role, "1_thread_one_batch"), |b| {
+            b.iter(|| black_box(deidentify_batch(&view, &batch).unwrap()))
+        });
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            g.bench_function(
+                BenchmarkId::new(role, format!("{threads}_threads_sliced")),
+                |b| {
+                    b.iter(|| {
+                        pool.install(|| {
+                            black_box(
+                                deidentify_batches(&view, std::slice::from_ref(&batch)).unwrap(),
+                            )
+                        })
+                    })
+                },
+            );
+        }
+    }
+    g.finish();
+}
+
+/// The floor for a pseudonymizing plan: HMAC-SHA256 of the coder's five pseudonymized fields
+/// per row (id, mrn, given, family, maiden_family), key state precomputed, hex on the stack.
+fn bare_hmac(c: &mut Criterion) {
+    let (headers, rows) = table(ROWS);
+    let idx: Vec<usize> = ["id", "mrn", "given", "family", "maiden_family"]
+        .iter()
+        .map(|f| headers.iter().position(|h| h == f).unwrap())
+        .collect();
+    let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&[42; 32]).unwrap();
+    let mut g = c.benchmark_group("bare_hmac");
+    g.throughput(Throughput::Elements(ROWS as u64));
+    g.sample_size(10);
+    g.bench_function("coder_fields_1_core", |b| {
+        b.iter(|| {
+            for r in &rows {
+                for &i in &idx {
+                    if r[i].is_empty() {
+                        continue;
+                    }
+                    let mut m = mac.clone();
+                    m.update(b"name");
+                    m.update(&[0x1f]);
+                    m.update(r[i].as_bytes());
+                    let d = m.finalize().into_bytes();
+                    let mut hex = [0u8; 16];
+                    for (k, byte) in d.iter().take(8).enumerate() {
+                        hex[2 * k] = b"0123456789abcdef"[usize::from(byte >> 4)];
+                        hex[2 * k + 1] = b"0123456789abcdef"[usize::from(byte & 15)];
+                    }
+                    black_box(hex);
+                }
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, plan_compile, rows_api, columnar, bare_hmac);
+criterion_main!(benches);
