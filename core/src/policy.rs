@@ -14,10 +14,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 
+use std::sync::Arc;
+
 use cedar_policy::{
-    ActionConstraint, Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityId,
-    EntityTypeName, EntityUid, Policy, PolicyId, PolicySet, PrincipalConstraint, Request,
-    RestrictedExpression, Schema, ValidationMode, Validator,
+    ActionConstraint, Authorizer, Context, Decision as CedarDecision, Effect, Entities, Entity,
+    EntityId, EntityTypeName, EntityUid, Policy, PolicyId, PolicySet, PrincipalConstraint, Request,
+    ResourceConstraint, RestrictedExpression, Schema, ValidationMode, Validator,
 };
 use miette::Diagnostic;
 
@@ -145,6 +147,8 @@ pub struct Pack {
     purposes: HashMap<String, Vec<String>>,
     categories: Categories,
     catalogs: Vec<Catalog>,
+    /// Per category: its `Phi::Field` uid and the uids of its groups (static resource scope).
+    field_scope: Arc<HashMap<String, HashSet<EntityUid>>>,
 }
 
 impl Pack {
@@ -301,6 +305,16 @@ impl Pack {
             }
         }
 
+        let mut field_scope = HashMap::new();
+        for c in categories.iter() {
+            let mut set = HashSet::new();
+            set.insert(uid("Field", &c.name)?);
+            for g in &c.groups {
+                set.insert(uid("Group", g)?);
+            }
+            field_scope.insert(c.name.clone(), set);
+        }
+
         Ok(Pack {
             schema,
             policies,
@@ -311,6 +325,7 @@ impl Pack {
             purposes,
             categories,
             catalogs,
+            field_scope: Arc::new(field_scope),
         })
     }
 
@@ -408,6 +423,7 @@ impl Pack {
         in_scope.insert(principal.clone());
         let user_type = principal.type_name().clone();
         let mut sliced: [PolicySet; 5] = Default::default();
+        let mut permit_scopes: [Vec<ResourceConstraint>; 5] = Default::default();
         for level in Level::ALL {
             let keep = self
                 .by_level
@@ -421,7 +437,15 @@ impl Pack {
                     PrincipalConstraint::Eq(e) => e == principal,
                     PrincipalConstraint::IsIn(t, e) => t == user_type && in_scope.contains(&e),
                 });
-            let set = PolicySet::from_policies(keep.cloned())
+            let kept: Vec<Policy> = keep.cloned().collect();
+            if let Some(scopes) = permit_scopes.get_mut(level.index()) {
+                scopes.extend(
+                    kept.iter()
+                        .filter(|p| p.effect() == Effect::Permit)
+                        .map(Policy::resource_constraint),
+                );
+            }
+            let set = PolicySet::from_policies(kept)
                 .map_err(|e| Error::request(format!("cannot slice policies: {e}")))?;
             if let Some(s) = sliced.get_mut(level.index()) {
                 *s = set;
@@ -433,6 +457,8 @@ impl Pack {
             principal,
             entities,
             sliced,
+            permit_scopes,
+            field_scope: self.field_scope.clone(),
             actions: [a0?, a1?, a2?, a3?, a4?],
             authorizer: Authorizer::new(),
         })
@@ -480,6 +506,11 @@ pub(crate) struct Decider {
     principal: EntityUid,
     entities: Entities,
     sliced: [PolicySet; 5],
+    /// Resource scopes of the permits in each sliced set: a category none of them can match
+    /// is denied without asking Cedar, since no permit can apply and Cedar would deny too.
+    /// (Forbids are then not reported for that level: nothing there was theirs to block.)
+    permit_scopes: [Vec<ResourceConstraint>; 5],
+    field_scope: Arc<HashMap<String, HashSet<EntityUid>>>,
     actions: [EntityUid; 5],
     authorizer: Authorizer,
 }
@@ -538,6 +569,30 @@ impl Decider {
         ) else {
             return Err(Error::request("internal: level out of range"));
         };
+        let scope = self.field_scope.get(category);
+        let field_type = || format!("{NAMESPACE}::Field");
+        let may_apply = self
+            .permit_scopes
+            .get(level.index())
+            .into_iter()
+            .flatten()
+            .any(|rc| match rc {
+                ResourceConstraint::Any => true,
+                ResourceConstraint::Eq(e) | ResourceConstraint::In(e) => {
+                    scope.is_none_or(|s| s.contains(e))
+                }
+                ResourceConstraint::Is(t) => t.to_string() == field_type(),
+                ResourceConstraint::IsIn(t, e) => {
+                    t.to_string() == field_type() && scope.is_none_or(|s| s.contains(e))
+                }
+            });
+        if !may_apply {
+            return Ok(LevelDecision {
+                allowed: false,
+                policies: Vec::new(),
+                errors: Vec::new(),
+            });
+        }
         let request = Request::new(
             self.principal.clone(),
             action.clone(),
