@@ -13,16 +13,16 @@ demo: ## Run the main job on the bundled sample with the default pack (writes ph
 test: lint test-rust ## Run every test (installs what it needs)
 
 test-rust: ## Rust unit, integration, property and doc tests
-	$(CARGO) test --workspace --all-targets --all-features
-	$(CARGO) test --workspace --doc --all-features
+	$(CARGO) test --workspace --all-features
 
 lint: ## rustfmt and clippy (-D warnings)
 	rustup component add rustfmt clippy >/dev/null 2>&1 || true
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
-bench: ## Criterion benchmarks (figures go to BENCHMARKS.md by hand)
-	$(CARGO) bench -p phiguard
+bench: ## Criterion benchmarks and the CLI throughput script (figures: BENCHMARKS.md)
+	$(CARGO) bench -p phiguard --features arrow
+	bash scripts/bench-cli.sh
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
