@@ -422,3 +422,88 @@ fn json_and_ndjson_round_trip_with_fhir_catalog() {
         "{text}"
     );
 }
+
+const ENCOUNTERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/encounters.csv");
+
+fn encounters_as(role: &str, purpose: &str, user: &str, extra: &[&str]) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("e.csv");
+    let key = keygen(dir.path());
+    let mut args = vec![
+        "deidentify",
+        "--role",
+        role,
+        "--purpose",
+        purpose,
+        "--user",
+        user,
+        "--as-of-year",
+        "2026",
+        "--key-file",
+        key.to_str().unwrap(),
+        ENCOUNTERS,
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (std::fs::read_to_string(&out).unwrap(), stderr(&o))
+}
+
+/// Per-row record attributes: sensitivity labels, confidentiality, care team and consent pick
+/// a plan per row, and sensitive rows stay hidden from everyone but the care team with consent.
+#[test]
+fn record_attributes_choose_the_plan_per_row() {
+    let (out, err) = encounters_as("physician", "TREAT", "dr-1", &[]);
+    assert!(err.contains("plan(s)"), "{err}");
+    let notes = csv_column(&out, "note");
+    let names = csv_column(&out, "patient_name");
+    // e-0001: dr-1 on the care team: full record.
+    assert!(notes[0].starts_with("Stable on room air"));
+    // e-0002: HIV, dr-1 treating with consent to TREAT: visible.
+    assert_eq!(names[1], "Xenia801 Brown30");
+    // e-0003: SUD / 42 CFR Part 2, R, dr-1 not on the care team: nothing.
+    assert!(
+        csv::Reader::from_reader(out.as_bytes())
+            .records()
+            .nth(2)
+            .unwrap()
+            .unwrap()
+            .iter()
+            .all(str::is_empty)
+    );
+    // e-0004: not dr-1's patient, normal record: identity and clinical content (care context)
+    // in clear, other identifiers such as the account masked.
+    assert_eq!(names[3], "Andrew29 Goldner995");
+    assert!(csv_column(&out, "account")[3].starts_with('*'));
+    // e-0005: PSY, very restricted, dr-1 treating with consent: visible.
+    assert_eq!(names[4], "Ada17 Ruecker44");
+
+    let (out, _) = encounters_as("data_analyst", "HRESCH", "analyst-1", &[]);
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(out.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    for sensitive in [1, 2, 4] {
+        assert!(
+            rows[sensitive].iter().all(str::is_empty),
+            "row {sensitive} must be fully hidden"
+        );
+    }
+    assert_eq!(rows[0].get(5), Some("J18.9 Pneumonia"));
+    assert_eq!(rows[0].get(3), Some("2024"));
+    assert!(!out.contains("Goldner995") && !out.contains("A-100") && !out.contains("e-000"));
+
+    let (out, _) = encounters_as("billing_analyst", "HPAYMT", "billing-1", &[]);
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(out.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows[0].get(11), Some("1520.00"));
+    assert_eq!(rows[0].get(6), Some(""), "no notes for payment");
+    assert!(
+        rows[1].iter().all(str::is_empty),
+        "HIV record hidden from billing"
+    );
+}

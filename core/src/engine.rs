@@ -125,6 +125,7 @@ impl Engine {
             catalogs: vec![
                 pack_file!("catalogs/synthea-patients.toml"),
                 pack_file!("catalogs/fhir-patient.toml"),
+                pack_file!("catalogs/encounters.toml"),
             ],
         }
     }

@@ -272,6 +272,29 @@ impl Pack {
             )
         })?;
 
+        // Cedar's validator checks types, not that an entity exists: a policy naming
+        // `Phi::Field::"snn"` would validate and silently never match. Every role, purpose,
+        // field and group a policy names must be one the pack defines.
+        for p in policies.policies() {
+            for lit in p.entity_literals() {
+                let ty = lit.type_name().to_string();
+                let checked = ["Role", "Purpose", "Field", "Group"]
+                    .iter()
+                    .any(|t| ty == format!("{NAMESPACE}::{t}"));
+                if checked && entities.get(&lit).is_none() {
+                    let id = p.id().to_string();
+                    let file = texts.get(&id).copied().unwrap_or(schema_src);
+                    let needle = format!("\"{}\"", lit.id().unescaped());
+                    let offset = file.text.find(&needle).unwrap_or(0);
+                    return Err(policy_err(
+                        file,
+                        offset,
+                        format!("policy `{id}` names `{lit}`, which the pack does not define"),
+                    ));
+                }
+            }
+        }
+
         let mut catalogs = Vec::new();
         for c in &src.catalogs {
             let cat = Catalog::parse(&c.text, &c.name, &categories)?;

@@ -373,3 +373,35 @@ fn error_type_is_send_sync() {
     check::<phiguard::View>();
     check::<Engine>();
 }
+
+#[test]
+fn policies_naming_undefined_entities_are_rejected() {
+    for (typo, what) in [
+        ("resource == Phi::Field::\"snn\"", "Phi::Field::\"snn\""),
+        (
+            "resource in Phi::Group::\"direct_identifiers\"",
+            "Phi::Group::\"direct_identifiers\"",
+        ),
+    ] {
+        let mut src = Engine::default_sources();
+        src.policies.push(Source::new(
+            "typo.cedar",
+            format!("@id(\"t.typo\")\nforbid (principal, action in Phi::Action::\"disclose\",\n  {typo});\n"),
+        ));
+        let err = Engine::from_sources(&src).unwrap_err();
+        assert_eq!(err.code(), "policy");
+        assert!(err.to_string().starts_with("typo.cedar:3:"), "{err}");
+        assert!(err.to_string().contains(what), "{err}");
+    }
+    let mut src = Engine::default_sources();
+    src.policies.push(Source::new(
+        "role.cedar",
+        "permit (principal in Phi::Role::\"billing\", action == Phi::Action::\"clear\", resource);\n",
+    ));
+    assert!(
+        Engine::from_sources(&src)
+            .unwrap_err()
+            .to_string()
+            .contains("Phi::Role::\"billing\"")
+    );
+}
