@@ -86,14 +86,7 @@ Record attributes: labels [{}], confidentiality {}, care team {}. Deny by defaul
         for (_, _, plan) in columns {
             if let Some(f) = plan.fields.get(i) {
                 let t = f.treatment.name();
-                let mut why = if f.policies.is_empty() {
-                    "no permit (deny by default)".to_owned()
-                } else {
-                    f.policies.join(", ")
-                };
-                if !f.denied_by.is_empty() {
-                    why.push_str(&format!("; forbidden above by {}", f.denied_by.join(", ")));
-                }
+                let why = f.reason();
                 let _ = write!(
                     h,
                     "<td style=\"background:{}\" title=\"{}\">{t}</td>",

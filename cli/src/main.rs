@@ -552,14 +552,7 @@ fn explain(a: &ExplainArgs) -> Result<(), Error> {
         )
         .ok();
         for f in &plan.fields {
-            let mut why = if f.policies.is_empty() {
-                "(no permit: deny by default)".to_owned()
-            } else {
-                f.policies.join(", ")
-            };
-            if !f.denied_by.is_empty() {
-                why.push_str(&format!("; forbidden above by {}", f.denied_by.join(", ")));
-            }
+            let why = f.reason();
             writeln!(
                 out,
                 "  {:<22} {:<16} {:<13} {why}",

@@ -80,6 +80,37 @@ pub struct FieldPlan {
     pub errors: Vec<String>,
 }
 
+impl FieldPlan {
+    /// Why the field gets its treatment, for people: the deciding policies (or deny by
+    /// default), then the forbids that matched at a more revealing level.
+    ///
+    /// # Examples
+    /// ```
+    /// use phiguard::{FieldPlan, Treatment};
+    /// let f = FieldPlan { field: "ssn".into(), category: "ssn".into(), treatment: Treatment::Clear,
+    ///     policies: vec![], denied_by: vec!["base.no-marketing".into()], errors: vec![] };
+    /// assert_eq!(f.reason(), "no permit (deny by default); forbidden above by base.no-marketing");
+    /// ```
+    pub fn reason(&self) -> String {
+        let mut why = if self.policies.is_empty() {
+            "no permit (deny by default)".to_owned()
+        } else {
+            self.policies.join(", ")
+        };
+        if !self.denied_by.is_empty() {
+            why.push_str("; forbidden above by ");
+            why.push_str(&self.denied_by.join(", "));
+        }
+        if !self.errors.is_empty() {
+            why.push_str(&format!(
+                "; {} policy evaluation error(s), failed closed",
+                self.errors.len()
+            ));
+        }
+        why
+    }
+}
+
 /// The compiled decision for one (principal, operation, purpose, record attributes).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
