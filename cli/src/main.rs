@@ -52,6 +52,26 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Print the PHI spans found in plain text (or a JSON-lines field) as JSON lines.
+    Detect {
+        /// Input file (plain text, or JSON lines with --jsonl).
+        input: PathBuf,
+        /// Read JSON lines and detect in one field of each.
+        #[arg(long)]
+        jsonl: bool,
+        /// The field with the text (with --jsonl).
+        #[arg(long, default_value = "text")]
+        field: String,
+    },
+    /// Measure detection against labelled JSON lines (`{"text", "spans": [{"start","end","label"}]}`).
+    Eval {
+        /// Labelled JSON-lines files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the bundled sample patients through every role of the default pack.
     Demo {
         /// Output folder.
@@ -180,6 +200,12 @@ fn main() -> ExitCode {
         } => verify(&file, &key_file),
         Command::Keygen { output } => keygen(&output),
         Command::Demo { out } => demo::run(&out),
+        Command::Detect {
+            input,
+            jsonl,
+            field,
+        } => detect(&input, jsonl, &field),
+        Command::Eval { files, json } => eval(&files, json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -614,5 +640,157 @@ fn keygen(output: &Path) -> Result<(), Error> {
         .map_err(|e| io_err(output, e))?;
     let key = KeyRing::from_key_text(&text, "new key")?;
     eprintln!("phiguard: wrote key {} to {}", key.id(), output.display());
+    Ok(())
+}
+
+fn read_jsonl(path: &Path) -> Result<Vec<(u64, serde_json::Value)>, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| io_err(path, e))?;
+    let src = path.display().to_string();
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v = serde_json::from_str(line).map_err(|e| Error::Input {
+            location: phiguard::Location {
+                source: src.clone(),
+                line: i as u64 + 1,
+                column: e.column() as u64,
+                field: None,
+            },
+            message: format!("malformed json: {e}"),
+        })?;
+        out.push((i as u64 + 1, v));
+    }
+    Ok(out)
+}
+
+fn detect(input: &Path, jsonl: bool, field: &str) -> Result<(), Error> {
+    let detector = phiguard::text::Detector::builtin()?;
+    let mut out = std::io::stdout().lock();
+    let texts: Vec<(u64, String)> = if jsonl {
+        read_jsonl(input)?
+            .into_iter()
+            .map(|(n, v)| {
+                (
+                    n,
+                    v.get(field)
+                        .and_then(|t| t.as_str())
+                        .unwrap_or("")
+                        .to_owned(),
+                )
+            })
+            .collect()
+    } else {
+        let bytes = std::fs::read(input).map_err(|e| io_err(input, e))?;
+        let text = String::from_utf8(bytes).map_err(|e| Error::Input {
+            location: phiguard::Location::line(&input.display().to_string(), 0),
+            message: format!(
+                "not valid utf-8 (first bad byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        })?;
+        vec![(1, text)]
+    };
+    for (line, text) in texts {
+        for s in detector.detect(&text) {
+            let v = serde_json::json!({"line": line, "start": s.char_start, "end": s.char_end,
+                "start_byte": s.start, "end_byte": s.end, "category": s.category,
+                "detector": s.detector, "confidence": s.confidence});
+            writeln!(out, "{v}").map_err(|e| io_err(Path::new("<stdout>"), e))?;
+        }
+    }
+    Ok(())
+}
+
+fn eval(files: &[PathBuf], json: bool) -> Result<(), Error> {
+    let detector = phiguard::text::Detector::builtin()?;
+    let mut cases = Vec::new();
+    let mut bytes = 0usize;
+    for f in files {
+        for (line, v) in read_jsonl(f)? {
+            let text = v
+                .get("text")
+                .and_then(|t| t.as_str())
+                .unwrap_or("")
+                .to_owned();
+            let mut spans = Vec::new();
+            for s in v
+                .get("spans")
+                .and_then(|s| s.as_array())
+                .into_iter()
+                .flatten()
+            {
+                let num = |k: &str| {
+                    s.get(k)
+                        .and_then(serde_json::Value::as_u64)
+                        .map(|n| n as usize)
+                };
+                // Byte offsets when given; else code points converted to bytes.
+                let (start, end) = match (num("start_byte"), num("end_byte")) {
+                    (Some(a), Some(b)) => (a, b),
+                    _ => {
+                        let to_byte =
+                            |c: usize| text.char_indices().nth(c).map_or(text.len(), |(b, _)| b);
+                        (
+                            to_byte(num("start").unwrap_or(0)),
+                            to_byte(num("end").unwrap_or(0)),
+                        )
+                    }
+                };
+                if start > end
+                    || end > text.len()
+                    || !text.is_char_boundary(start)
+                    || !text.is_char_boundary(end)
+                {
+                    return Err(Error::Input {
+                        location: phiguard::Location::line(&f.display().to_string(), line),
+                        message: "a span lies outside its text".into(),
+                    });
+                }
+                let label = s
+                    .get("label")
+                    .and_then(|l| l.as_str())
+                    .unwrap_or("")
+                    .to_owned();
+                spans.push((start, end, label));
+            }
+            bytes += text.len();
+            cases.push(phiguard::text::GoldCase { text, spans });
+        }
+    }
+    let started = Instant::now();
+    let (scores, unmapped) = phiguard::text::evaluate(&detector, &cases);
+    let secs = started.elapsed().as_secs_f64();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"texts": cases.len(), "bytes": bytes, "scores": scores, "unmapped_labels": unmapped})
+        );
+        return Ok(());
+    }
+    println!(
+        "{} texts, {bytes} bytes, detected in {secs:.2} s (with scoring)",
+        cases.len()
+    );
+    println!(
+        "{:<14} {:>6} {:>9} {:>9} {:>9} {:>9} {:>6}",
+        "category", "gold", "recall", "overlap", "exact", "precision", "f1"
+    );
+    for (cat, s) in &scores {
+        println!(
+            "{cat:<14} {:>6} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>6.3}",
+            s.gold,
+            s.recall(),
+            s.recall_overlap(),
+            s.recall_exact(),
+            s.precision(),
+            s.f1()
+        );
+    }
+    if !unmapped.is_empty() {
+        let parts: Vec<String> = unmapped.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!("not scored (no PHI category here): {}", parts.join(", "));
+    }
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod plan;
 pub mod policy;
 pub mod rows;
+pub mod text;
 pub mod treat;
 
 pub use engine::{AccessRequest, AttrUse, Engine, JsonOutcome, MAX_JSON_DEPTH, View};

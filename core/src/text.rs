@@ -1,0 +1,857 @@
+//! Free-text PHI detection: finds spans, never decides their treatment.
+//!
+//! Each detector is a pattern, an optional validator (checksums, calendar and numbering
+//! rules) and, for identifiers that only context makes PHI (`MRN: 12345`), a capture group
+//! naming the part to report. One [`regex::RegexSet`] pass tells which detectors can match a
+//! text at all; only those then search it. All patterns run on the `regex` crate, whose
+//! matching is linear in the input for every pattern (no catastrophic backtracking, so a
+//! hostile note or a custom pattern cannot stall a pipeline). Overlapping candidates are
+//! resolved by confidence, then length.
+
+use regex::{Regex, RegexSet};
+use serde::Serialize;
+
+use crate::error::{Error, Location, Result};
+
+/// A detected PHI span.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Span {
+    /// Byte offset of the start (slice Rust strings with these).
+    pub start: usize,
+    /// Byte offset of the end (exclusive).
+    pub end: usize,
+    /// Unicode code point offset of the start.
+    pub char_start: usize,
+    /// Unicode code point offset of the end (exclusive).
+    pub char_end: usize,
+    /// PHI category (a category of the pack, e.g. `ssn`, `event_date`, `name`).
+    pub category: &'static str,
+    /// Detector id (`ssn-dashed`, `phone-nanp`, ...).
+    pub detector: &'static str,
+    /// Confidence in 0..=1.
+    pub confidence: f32,
+}
+
+type Validator = fn(&str) -> bool;
+
+struct Spec {
+    id: &'static str,
+    category: &'static str,
+    /// Capture group holding the PHI (0: the whole match).
+    group: usize,
+    validate: Option<Validator>,
+    confidence: f32,
+}
+
+const MONTH: &str = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)";
+const STREET_SUFFIX: &str = r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Crossroad|Crossing|Extension|Trail|Trl|Square|Sq|Loop|Row|Alley|Plaza|Heights|Path|Pike|Ridge|Point|Pt|Park|Gardens|Station|Route|Rte|Mall|Walk|Hill|Hills|Landing|Manor|Meadows?|Mill|Pass|Port|Springs?|View|Village|Ville|Harbor|Glen|Grove|Haven|Estates?|Fork|Field|Falls|Expressway|Expy|Freeway|Fwy)";
+const US_STATES: &str = r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|PR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)";
+
+fn specs() -> Vec<(Spec, String)> {
+    let s = |id, category, pattern: String, group, validate, confidence| {
+        (
+            Spec {
+                id,
+                category,
+                group,
+                validate,
+                confidence,
+            },
+            pattern,
+        )
+    };
+    vec![
+        s("email", "email", r"(?i)\b[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}\b".into(), 0, None, 0.95),
+        s("url", "url", r#"(?i)\b(?:https?://|ftp://|www\.)[^\s<>"'()\[\]]+[^\s<>"'()\[\].,;:!?]"#.into(), 0, None, 0.9),
+        s(
+            "domain",
+            "url",
+            r#"(?i)\b[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.(?:com|org|net|edu|gov|mil|info|biz|io|co|us|uk|de|fr|nl|it|es|ca|au|ru|ch|se|no|dk|fi|jp|cn|in|br|mx|pl|be|at|cz|il|nz|ie|pt|gr|hu|ro|za|kr|tw|sg|hk|eu|me|tv|cc|ly|ai|app|dev|health|hospital)\b(?:/[^\s<>"']*)?"#.into(),
+            0,
+            None,
+            0.6,
+        ),
+        s("ipv4", "ip_address", r"\b(?:\d{1,3}\.){3}\d{1,3}\b".into(), 0, Some(valid_ipv4), 0.9),
+        s("ipv6", "ip_address", r"(?i)(?:\b[0-9a-f]{1,4}|)(?::[0-9a-f]{0,4}){2,7}(?:%\w+)?".into(), 0, Some(valid_ipv6), 0.9),
+        s("ssn-dashed", "ssn", r"\b\d{3}-\d{2}-\d{4}\b|\b\d{3} \d{2} \d{4}\b".into(), 0, Some(valid_ssn_loose), 0.85),
+        s(
+            "ssn-context",
+            "ssn",
+            r"(?i)\b(?:ssn|social security(?: number| no\.?| #)?|ss#)\s*(?:#|:|is|number)?\s*:?\s*(\d{3}[- ]?\d{2}[- ]?\d{4})\b".into(),
+            1,
+            None,
+            0.95,
+        ),
+        s("credit-card", "account", r"\b(?:\d[ -]?){12,18}\d\b".into(), 0, Some(valid_card), 0.9),
+        s(
+            "iban",
+            "account",
+            r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,4})?\b".into(),
+            0,
+            Some(valid_iban),
+            0.9,
+        ),
+        s(
+            "phone-nanp",
+            "phone",
+            r"(?:\+?1[-.\s]?)?(?:\(\d{3}\)\s?|\b\d{3}[-.\s]?)\d{3}[-.\s]?\d{4}\b(?:\s*(?:x|ext\.?|extension)\s*\d{1,5})?".into(),
+            0,
+            Some(valid_nanp),
+            0.85,
+        ),
+        s(
+            "phone-intl",
+            "phone",
+            r"\+\d{1,3}[-.\s]?(?:\(\d{1,4}\)[-.\s]?)?\d{1,4}(?:[-.\s]?\d{2,4}){2,4}\b|\b0\d{2,4}[-.\s]\d{3,4}[-.\s]?\d{3,4}\b|\(\d{2,5}\)\s?\d{3,4}[-.\s]?\d{3,4}\b".into(),
+            0,
+            Some(valid_intl_phone),
+            0.7,
+        ),
+        s(
+            "fax-context",
+            "fax",
+            r"(?i)\bfax(?:\s*(?:no\.?|number|#))?\s*:?\s*((?:\+?1[-.\s]?)?\(?\d{3}\)?[-.\s]?\d{3}[-.\s]?\d{4})\b".into(),
+            1,
+            None,
+            0.95,
+        ),
+        s("date-iso", "event_date", r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b".into(), 0, Some(valid_ymd), 0.95),
+        s("date-numeric", "event_date", r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b".into(), 0, Some(valid_mdy), 0.9),
+        s("date-month-day", "event_date", r"\b\d{1,2}/\d{1,2}\b".into(), 0, Some(valid_md), 0.6),
+        s(
+            "date-text",
+            "event_date",
+            format!(r"\b{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH}\.?,?\s+\d{{4}}\b|\b{MONTH}\.?,?\s+\d{{4}}\b|\b{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b"),
+            0,
+            None,
+            0.85,
+        ),
+        s(
+            "age-over-89",
+            "age",
+            r"(?i)\b(?:(?:9\d|1[01]\d)\s*(?:-|\s)?(?:y/?o\b|yo\b|y\.o\.|years?[- ]old|year-old|yrs?[- ]old)|(?:aged?|age:)\s*(?:9\d|1[01]\d)\b)".into(),
+            0,
+            None,
+            0.9,
+        ),
+        s(
+            "mrn-context",
+            "mrn",
+            r"(?i)\b(?:mrn|medical record(?: number| no\.?| #)?|chart(?: number| no\.?| #))\s*(?:#|:|is|number)?\s*:?\s*([A-Z0-9][A-Z0-9-]{3,19})\b".into(),
+            1,
+            Some(has_digit),
+            0.95,
+        ),
+        s(
+            "account-context",
+            "account",
+            r"(?i)\b(?:acct|account|invoice|claim)(?: number| no\.?| #)?\s*(?:#|:|is)?\s*:?\s*([A-Z0-9][A-Z0-9-]{3,24})\b".into(),
+            1,
+            Some(has_digit),
+            0.9,
+        ),
+        s(
+            "plan-id-context",
+            "health_plan_id",
+            r"(?i)\b(?:member|subscriber|policy|beneficiary|insurance|medicaid|medicare|health plan)\s*(?:id|number|no\.?|#)\s*(?:#|:|is)?\s*:?\s*([A-Z0-9][A-Z0-9-]{3,24})\b".into(),
+            1,
+            Some(has_digit),
+            0.9,
+        ),
+        s(
+            "license-context",
+            "license",
+            r"(?i)\b(?:driver'?s?\s+licen[cs]e|licen[cs]e|DL|NPI|DEA)(?:\s+(?:number|no\.?|#))?\s*(?:#|:|is)?\s*:?\s*([A-Z0-9][A-Z0-9-]{4,14})\b".into(),
+            1,
+            Some(has_digit),
+            0.9,
+        ),
+        s(
+            "passport-context",
+            "passport",
+            r"(?i)\bpassport(?:\s+(?:number|no\.?|#))?\s*(?:#|:|is)?\s*:?\s*([A-Z0-9]{6,12})\b".into(),
+            1,
+            Some(has_digit),
+            0.9,
+        ),
+        s("vin", "vehicle_id", r"\b[A-HJ-NPR-Z0-9]{17}\b".into(), 0, Some(valid_vin), 0.9),
+        s(
+            "device-context",
+            "device_id",
+            r"(?i)\b(?:serial|device|udi|implant)(?:\s+(?:number|no\.?|#|id))?\s*(?:#|:|is)?\s*:?\s*([A-Z0-9(][A-Z0-9()-]{5,40})".into(),
+            1,
+            Some(has_digit),
+            0.85,
+        ),
+        s(
+            "zip-state",
+            "zip",
+            format!(r"\b{US_STATES},?\s+(\d{{5}}(?:-\d{{4}})?)\b"),
+            1,
+            None,
+            0.9,
+        ),
+        s("zip-context", "zip", r"(?i)\bzip(?:\s*code)?\s*:?\s*(\d{5}(?:-\d{4})?)\b".into(), 1, None, 0.95),
+        s(
+            "street",
+            "street",
+            format!(r"\b\d{{1,6}}[A-Za-z]?\s+(?:[A-Z][A-Za-z0-9'.-]*\s+){{1,4}}{STREET_SUFFIX}\b\.?(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|#|Room|Rm)\.?\s*[A-Za-z0-9-]+)?"),
+            0,
+            None,
+            0.85,
+        ),
+        s(
+            "po-box",
+            "street",
+            r"(?i)\bP\.?\s?O\.?\s+Box\s+\d+\b".into(),
+            0,
+            None,
+            0.9,
+        ),
+        s(
+            "name-title",
+            "name",
+            r"\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Rev|Sr|Sra|Srta)\.?\s+((?:[A-Z][a-zA-Z'-]+|[A-Z]\.)(?:\s+(?:[A-Z][a-zA-Z'-]+|[A-Z]\.)){0,2})".into(),
+            1,
+            None,
+            0.85,
+        ),
+        s(
+            "name-context",
+            "name",
+            r"(?:\b(?i:patient|pt|name|seen by|signed by|attending|physician|provider|dictated by|referred by|surgeon|nurse|contact|guardian|mother|father|spouse|wife|husband|son|daughter)\s*:?\s+)([A-Z][a-z][a-zA-Z'-]*(?:\s+(?:[A-Z]\.|[A-Z][a-zA-Z'-]+)){0,2})".into(),
+            1,
+            Some(not_common_word),
+            0.7,
+        ),
+    ]
+}
+
+/// The detectors, compiled once.
+pub struct Detector {
+    set: RegexSet,
+    regexes: Vec<Regex>,
+    specs: Vec<Spec>,
+}
+
+impl std::fmt::Debug for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detector")
+            .field(
+                "detectors",
+                &self.specs.iter().map(|s| s.id).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Detector {
+    /// The built-in detectors.
+    ///
+    /// # Errors
+    /// Only if a built-in pattern failed to compile (tested).
+    ///
+    /// # Examples
+    /// ```
+    /// let d = phiguard::text::Detector::builtin().unwrap();
+    /// let spans = d.detect("Pt seen 03/04/2021, SSN 123-45-6789, call (316) 555-0123.");
+    /// let cats: Vec<&str> = spans.iter().map(|s| s.category).collect();
+    /// assert_eq!(cats, ["event_date", "ssn", "phone"]);
+    /// ```
+    pub fn builtin() -> Result<Self> {
+        let mut specs = Vec::new();
+        let mut patterns = Vec::new();
+        for (spec, pattern) in specs_list() {
+            patterns.push(pattern);
+            specs.push(spec);
+        }
+        let compile_err = |e: regex::Error| Error::Policy {
+            location: Location {
+                source: "<detectors>".into(),
+                line: 0,
+                column: 0,
+                field: None,
+            },
+            message: format!("detector pattern does not compile: {e}"),
+        };
+        let set = RegexSet::new(&patterns).map_err(compile_err)?;
+        let regexes = patterns
+            .iter()
+            .map(|p| Regex::new(p))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(compile_err)?;
+        Ok(Detector {
+            set,
+            regexes,
+            specs,
+        })
+    }
+
+    /// Detector ids and their categories.
+    pub fn detectors(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        self.specs.iter().map(|s| (s.id, s.category))
+    }
+
+    /// Finds PHI spans in `text`, non-overlapping, in order.
+    pub fn detect(&self, text: &str) -> Vec<Span> {
+        let mut found: Vec<Span> = Vec::new();
+        for i in self.set.matches(text).iter() {
+            let (Some(spec), Some(re)) = (self.specs.get(i), self.regexes.get(i)) else {
+                continue;
+            };
+            if spec.group == 0 {
+                for m in re.find_iter(text) {
+                    push_span(&mut found, spec, m.start(), m.end(), m.as_str());
+                }
+            } else {
+                for c in re.captures_iter(text) {
+                    if let Some(m) = c.get(spec.group) {
+                        push_span(&mut found, spec, m.start(), m.end(), m.as_str());
+                    }
+                }
+            }
+        }
+        resolve(found, text)
+    }
+}
+
+fn specs_list() -> Vec<(Spec, String)> {
+    specs()
+}
+
+fn push_span(found: &mut Vec<Span>, spec: &Spec, start: usize, end: usize, value: &str) {
+    let (start, end, value) = trim_span(start, end, value);
+    if start == end || spec.validate.is_some_and(|v| !v(value)) {
+        return;
+    }
+    found.push(Span {
+        start,
+        end,
+        char_start: 0,
+        char_end: 0,
+        category: spec.category,
+        detector: spec.id,
+        confidence: spec.confidence,
+    });
+}
+
+fn trim_span(start: usize, _end: usize, value: &str) -> (usize, usize, &str) {
+    let t = value.trim_end_matches([' ', '.', ',', ';', ':', '-']);
+    let lead = t.len() - t.trim_start().len();
+    let t = t.trim_start();
+    (start + lead, start + lead + t.len(), t)
+}
+
+/// Keeps the best of overlapping spans (confidence, then length, then earlier), and fills in
+/// character offsets.
+fn resolve(mut spans: Vec<Span>, text: &str) -> Vec<Span> {
+    spans.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(a.start.cmp(&b.start))
+    });
+    let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        if kept.iter().all(|k| s.end <= k.start || s.start >= k.end) {
+            kept.push(s);
+        }
+    }
+    kept.sort_by_key(|s| s.start);
+    // Character offsets in one forward pass.
+    let mut chars = 0usize;
+    let mut byte = 0usize;
+    for s in &mut kept {
+        chars += text.get(byte..s.start).map_or(0, |t| t.chars().count());
+        s.char_start = chars;
+        chars += text.get(s.start..s.end).map_or(0, |t| t.chars().count());
+        s.char_end = chars;
+        byte = s.end;
+    }
+    kept
+}
+
+fn digits_of(s: &str) -> Vec<u32> {
+    s.chars().filter_map(|c| c.to_digit(10)).collect()
+}
+
+fn has_digit(s: &str) -> bool {
+    s.bytes().any(|b| b.is_ascii_digit())
+}
+
+fn luhn(d: &[u32]) -> bool {
+    let sum: u32 = d
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &x)| {
+            if i % 2 == 1 {
+                if x * 2 > 9 { x * 2 - 9 } else { x * 2 }
+            } else {
+                x
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+fn valid_card(s: &str) -> bool {
+    let d = digits_of(s);
+    (13..=19).contains(&d.len())
+        && luhn(&d)
+        && d.iter().any(|&x| x != d.first().copied().unwrap_or(0))
+}
+
+fn valid_iban(s: &str) -> bool {
+    let compact: String = s.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    if !(15..=34).contains(&compact.len()) {
+        return false;
+    }
+    let (head, tail) = compact.split_at(4);
+    let mut rem: u64 = 0;
+    for c in tail.chars().chain(head.chars()) {
+        let v = match c.to_digit(36) {
+            Some(v) => v as u64,
+            None => return false,
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    rem == 1
+}
+
+fn valid_ipv4(s: &str) -> bool {
+    s.parse::<std::net::Ipv4Addr>().is_ok()
+        && s.split('.').all(|o| o.len() == 1 || !o.starts_with('0'))
+}
+
+fn valid_ipv6(s: &str) -> bool {
+    let core = s.split('%').next().unwrap_or("");
+    core.matches(':').count() >= 2
+        && core.parse::<std::net::Ipv6Addr>().is_ok()
+        && core.chars().any(|c| c.is_ascii_hexdigit())
+}
+
+/// SSA rules: area not 000 or 666, group not 00, serial not 0000. Area 9xx is never issued
+/// as an SSN but is the ITIN range, also an identifier, so it is kept (lower confidence is
+/// not modelled per value here).
+fn valid_ssn_loose(s: &str) -> bool {
+    let d = digits_of(s);
+    if d.len() != 9 {
+        return false;
+    }
+    let area = d.iter().take(3).fold(0, |a, x| a * 10 + x);
+    let group = d.iter().skip(3).take(2).fold(0, |a, x| a * 10 + x);
+    let serial = d.iter().skip(5).fold(0, |a, x| a * 10 + x);
+    area != 0
+        && area != 666
+        && group != 0
+        && serial != 0
+        && !d.iter().all(|&x| x == d.first().copied().unwrap_or(10))
+}
+
+/// NANP: area code and exchange start with 2-9.
+fn valid_nanp(s: &str) -> bool {
+    let mut d = digits_of(s.split(['x', 'e', 'E', 'X']).next().unwrap_or(s));
+    if d.len() == 11 && d.first() == Some(&1) {
+        d.remove(0);
+    }
+    d.len() == 10 && d.first().is_some_and(|&x| x >= 2) && d.get(3).is_some_and(|&x| x >= 2)
+}
+
+fn valid_intl_phone(s: &str) -> bool {
+    let d = digits_of(s);
+    (8..=15).contains(&d.len()) && s.chars().any(|c| matches!(c, ' ' | '-' | '.' | '(' | '+'))
+}
+
+fn valid_ymd(s: &str) -> bool {
+    crate::treat::parse_date(s.get(..10).unwrap_or(s)).is_some()
+}
+
+fn valid_mdy(s: &str) -> bool {
+    let parts: Vec<u32> = s
+        .split(['/', '-', '.'])
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    match parts.as_slice() {
+        [a, b, _] => {
+            ((1..=12).contains(a) && (1..=31).contains(b))
+                || ((1..=31).contains(a) && (1..=12).contains(b))
+        }
+        _ => false,
+    }
+}
+
+fn valid_md(s: &str) -> bool {
+    let parts: Vec<u32> = s.split('/').filter_map(|p| p.parse().ok()).collect();
+    matches!(parts.as_slice(), [m, d] if (1..=12).contains(m) && (1..=31).contains(d))
+}
+
+fn valid_vin(s: &str) -> bool {
+    const W: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
+    let val = |c: char| -> Option<u32> {
+        Some(match c {
+            '0'..='9' => c.to_digit(10)?,
+            'A' | 'J' => 1,
+            'B' | 'K' | 'S' => 2,
+            'C' | 'L' | 'T' => 3,
+            'D' | 'M' | 'U' => 4,
+            'E' | 'N' | 'V' => 5,
+            'F' | 'W' => 6,
+            'G' | 'P' | 'X' => 7,
+            'H' | 'Y' => 8,
+            'R' | 'Z' => 9,
+            _ => return None,
+        })
+    };
+    if !s.chars().any(|c| c.is_ascii_digit()) || !s.chars().any(|c| c.is_ascii_alphabetic()) {
+        return false;
+    }
+    let mut sum = 0;
+    for (c, w) in s.chars().zip(W) {
+        match val(c) {
+            Some(v) => sum += v * w,
+            None => return false,
+        }
+    }
+    let check = sum % 11;
+    let ninth = s.chars().nth(8);
+    ninth
+        == Some(if check == 10 {
+            'X'
+        } else {
+            char::from_digit(check, 10).unwrap_or('?')
+        })
+}
+
+/// Words that follow "patient" or "name" and are not names.
+fn not_common_word(s: &str) -> bool {
+    const STOP: &[&str] = &[
+        "The",
+        "This",
+        "He",
+        "She",
+        "They",
+        "Was",
+        "Is",
+        "Has",
+        "Had",
+        "With",
+        "And",
+        "Denies",
+        "Reports",
+        "States",
+        "Presents",
+        "Presented",
+        "Is",
+        "Will",
+        "Should",
+        "Name",
+        "Patient",
+        "History",
+        "Was",
+        "Who",
+        "Not",
+        "No",
+        "Returns",
+        "Admitted",
+        "Discharged",
+        "Education",
+        "Information",
+        "Plan",
+        "Care",
+        "Dr",
+        "Mr",
+        "Mrs",
+        "Ms",
+        "Miss",
+        "Prof",
+        "Mx",
+    ];
+    let first = s.split_whitespace().next().unwrap_or("");
+    !STOP.contains(&first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cats(text: &str) -> Vec<(&'static str, String)> {
+        let d = Detector::builtin().unwrap();
+        d.detect(text)
+            .into_iter()
+            .map(|s| (s.category, text[s.start..s.end].to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn structured_identifiers_with_validation() {
+        assert_eq!(cats("SSN 123-45-6789"), [("ssn", "123-45-6789".into())]);
+        assert!(
+            cats("ref 000-12-3456").is_empty(),
+            "area 000 is never an SSN"
+        );
+        assert_eq!(
+            cats("card 4111 1111 1111 1111 ok"),
+            [("account", "4111 1111 1111 1111".into())]
+        );
+        assert!(
+            cats("card 4111 1111 1111 1112")
+                .iter()
+                .all(|(c, _)| *c != "account"),
+            "Luhn fails"
+        );
+        assert_eq!(
+            cats("from 192.168.1.20 today"),
+            [("ip_address", "192.168.1.20".into())]
+        );
+        assert!(
+            cats("version 1.2.3.999")
+                .iter()
+                .all(|(c, _)| *c != "ip_address")
+        );
+        assert_eq!(
+            cats("host fe80::1ff:fe23:4567:890a up"),
+            [("ip_address", "fe80::1ff:fe23:4567:890a".into())]
+        );
+        assert_eq!(
+            cats("mail j.doe@example.org now"),
+            [("email", "j.doe@example.org".into())]
+        );
+        assert_eq!(
+            cats("see https://example.org/p?id=3."),
+            [("url", "https://example.org/p?id=3".into())]
+        );
+        assert_eq!(
+            cats("VIN 1HGCM82633A004352"),
+            [("vehicle_id", "1HGCM82633A004352".into())]
+        );
+    }
+
+    #[test]
+    fn phones_fax_and_dates() {
+        for p in [
+            "(316) 555-0123",
+            "316.555.0123",
+            "+1 316 555 0123",
+            "316-555-0123 ext. 12",
+        ] {
+            assert_eq!(
+                cats(&format!("call {p} now")),
+                [("phone", p.to_owned())],
+                "{p}"
+            );
+        }
+        assert_eq!(cats("Fax: 316-555-0123"), [("fax", "316-555-0123".into())]);
+        assert!(
+            cats("call 555-123-4567").iter().all(|(c, _)| *c != "phone"),
+            "exchange 1xx is not NANP"
+        );
+        for d in [
+            "03/04/2021",
+            "3/4/21",
+            "2021-03-04",
+            "March 4, 2021",
+            "4 Mar 2021",
+            "Mar 2021",
+            "03/04",
+        ] {
+            assert_eq!(
+                cats(&format!("seen {d} by")),
+                [("event_date", d.to_owned())],
+                "{d}"
+            );
+        }
+        assert!(cats("BP 150/95").is_empty(), "blood pressure is not a date");
+    }
+
+    #[test]
+    fn context_identifiers_ages_and_names() {
+        assert_eq!(cats("MRN: 00412345"), [("mrn", "00412345".into())]);
+        assert_eq!(cats("Acct # A-99812"), [("account", "A-99812".into())]);
+        assert_eq!(
+            cats("Member ID XK129934"),
+            [("health_plan_id", "XK129934".into())]
+        );
+        assert_eq!(cats("a 92 y/o man"), [("age", "92 y/o".into())]);
+        assert!(cats("a 45 y/o man").is_empty(), "ages up to 89 are not PHI");
+        assert_eq!(
+            cats("seen by Dr. Maria Lopez today"),
+            [("name", "Maria Lopez".into())]
+        );
+        assert_eq!(
+            cats("lives at 847 Tremblay Crossroad Apt 3"),
+            [("street", "847 Tremblay Crossroad Apt 3".into())]
+        );
+        assert_eq!(cats("Wichita, KS 67202"), [("zip", "67202".into())]);
+    }
+
+    #[test]
+    fn offsets_are_bytes_and_chars() {
+        let d = Detector::builtin().unwrap();
+        let text = "Émile — SSN 123-45-6789";
+        let s = &d.detect(text)[0];
+        assert_eq!(&text[s.start..s.end], "123-45-6789");
+        assert_eq!(
+            text.chars()
+                .skip(s.char_start)
+                .take(s.char_end - s.char_start)
+                .collect::<String>(),
+            "123-45-6789"
+        );
+    }
+
+    #[test]
+    fn hostile_input_stays_linear() {
+        let d = Detector::builtin().unwrap();
+        let t0 = std::time::Instant::now();
+        let junk = "1-".repeat(200_000) + &"a@".repeat(200_000) + &"Dr. A ".repeat(50_000);
+        let _ = d.detect(&junk);
+        // Linear matching: well under a second for ~1 MB even in debug builds.
+        assert!(t0.elapsed().as_secs() < 20, "{:?}", t0.elapsed());
+    }
+}
+
+/// Maps a gold label of the development sets (Presidio's entity names, and the NAME / DATE
+/// of the Synthea notes) to our category; `None` for labels that are not PHI categories here
+/// (organisations, titles, nationalities, countries and cities without a gazetteer).
+pub fn category_of_label(label: &str) -> Option<&'static str> {
+    Some(match label {
+        "PERSON" | "NAME" => "name",
+        "STREET_ADDRESS" | "ADDRESS" => "street",
+        "PHONE_NUMBER" => "phone",
+        "EMAIL_ADDRESS" => "email",
+        "US_SSN" => "ssn",
+        "CREDIT_CARD" | "IBAN_CODE" | "US_BANK_NUMBER" => "account",
+        "IP_ADDRESS" => "ip_address",
+        "DATE_TIME" | "DATE" => "event_date",
+        "ZIP_CODE" => "zip",
+        "AGE" => "age",
+        "URL" | "DOMAIN_NAME" => "url",
+        "US_DRIVER_LICENSE" | "MEDICAL_LICENSE" => "license",
+        "US_PASSPORT" => "passport",
+        _ => return None,
+    })
+}
+
+/// A labelled text for evaluation: spans in byte offsets.
+#[derive(Debug, Clone)]
+pub struct GoldCase {
+    /// The text.
+    pub text: String,
+    /// (byte start, byte end, label).
+    pub spans: Vec<(usize, usize, String)>,
+}
+
+/// Scores of one category.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Score {
+    /// Gold spans of the category.
+    pub gold: u64,
+    /// Gold spans whose letters and digits detected spans cover entirely.
+    pub covered: u64,
+    /// Gold spans some detected span overlaps.
+    pub overlapped: u64,
+    /// Gold spans a detected span matches exactly.
+    pub exact: u64,
+    /// Detected spans of the category.
+    pub predicted: u64,
+    /// Detected spans that overlap some gold span (of any label).
+    pub predicted_true: u64,
+}
+
+impl Score {
+    /// Recall with covering matches.
+    pub fn recall(&self) -> f64 {
+        ratio(self.covered, self.gold)
+    }
+    /// Recall with overlapping matches.
+    pub fn recall_overlap(&self) -> f64 {
+        ratio(self.overlapped, self.gold)
+    }
+    /// Recall with exact matches.
+    pub fn recall_exact(&self) -> f64 {
+        ratio(self.exact, self.gold)
+    }
+    /// Precision: detected spans that overlap a gold span.
+    pub fn precision(&self) -> f64 {
+        ratio(self.predicted_true, self.predicted)
+    }
+    /// F1 of covering recall and precision.
+    pub fn f1(&self) -> f64 {
+        let (p, r) = (self.precision(), self.recall());
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
+    }
+    fn add(&mut self, o: &Score) {
+        self.gold += o.gold;
+        self.covered += o.covered;
+        self.overlapped += o.overlapped;
+        self.exact += o.exact;
+        self.predicted += o.predicted;
+        self.predicted_true += o.predicted_true;
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        f64::NAN
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// Scores per category, plus `overall`, and the count of gold spans per unmapped label.
+pub fn evaluate(
+    detector: &Detector,
+    cases: &[GoldCase],
+) -> (
+    std::collections::BTreeMap<String, Score>,
+    std::collections::BTreeMap<String, u64>,
+) {
+    use std::collections::BTreeMap;
+    let mut by: BTreeMap<String, Score> = BTreeMap::new();
+    let mut unmapped: BTreeMap<String, u64> = BTreeMap::new();
+    for case in cases {
+        let found = detector.detect(&case.text);
+        for (s, e, label) in &case.spans {
+            let Some(cat) = category_of_label(label) else {
+                *unmapped.entry(label.clone()).or_insert(0) += 1;
+                continue;
+            };
+            let sc = by.entry(cat.to_owned()).or_default();
+            sc.gold += 1;
+            let overlaps = found.iter().any(|f| f.start < *e && f.end > *s);
+            let exact = found.iter().any(|f| f.start == *s && f.end == *e);
+            let covered = case.text.get(*s..*e).is_some_and(|g| {
+                g.char_indices().all(|(i, c)| {
+                    !c.is_alphanumeric() || found.iter().any(|f| f.start <= s + i && s + i < f.end)
+                })
+            });
+            sc.overlapped += u64::from(overlaps);
+            sc.exact += u64::from(exact);
+            sc.covered += u64::from(covered);
+        }
+        for f in &found {
+            let sc = by.entry(f.category.to_owned()).or_default();
+            sc.predicted += 1;
+            sc.predicted_true += u64::from(
+                case.spans
+                    .iter()
+                    .any(|(s, e, _)| f.start < *e && f.end > *s),
+            );
+        }
+    }
+    let mut overall = Score::default();
+    for s in by.values() {
+        overall.add(s);
+    }
+    by.insert("overall".into(), overall);
+    (by, unmapped)
+}
