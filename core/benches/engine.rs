@@ -99,6 +99,13 @@ fn big_pack(n: usize) -> Engine {
         ));
     }
     src.policies.push(Source::new("bench.cedar", text));
+    // The synthetic roles exist in the pack, as a real deployment's roles would.
+    let ents = src.entities.as_mut().unwrap();
+    let mut list: Vec<serde_json::Value> = serde_json::from_str(&ents.text).unwrap();
+    for k in 0..97 {
+        list.push(serde_json::json!({"uid": {"type": "Phi::Role", "id": format!("synthetic_role_{k}")}, "attrs": {}, "parents": []}));
+    }
+    ents.text = serde_json::to_string(&list).unwrap();
     Engine::from_sources(&src).unwrap()
 }
 
@@ -241,5 +248,48 @@ fn bare_hmac(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, plan_compile, rows_api, columnar, bare_hmac);
+/// Free-text detection over the development corpora in `../shared/data` (skipped when absent).
+fn detect_text(c: &mut Criterion) {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
+    let detector = phiguard::text::Detector::builtin().unwrap();
+    let mut g = c.benchmark_group("detect");
+    g.sample_size(10);
+    for (name, file) in [
+        ("synthea_notes", "synthea-notes-silver/notes.jsonl"),
+        ("presidio_dev", "presidio-synth-v2/dev.jsonl"),
+    ] {
+        let Ok(text) = std::fs::read_to_string(shared.join(file)) else {
+            eprintln!(
+                "skipping detect/{name}: {} not found",
+                shared.join(file).display()
+            );
+            continue;
+        };
+        let texts: Vec<String> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v.get("text").and_then(|t| t.as_str()).map(str::to_owned))
+            .collect();
+        let bytes: usize = texts.iter().map(String::len).sum();
+        g.throughput(Throughput::Bytes(bytes as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                texts
+                    .iter()
+                    .map(|t| detector.detect(t).len())
+                    .sum::<usize>()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    plan_compile,
+    rows_api,
+    columnar,
+    bare_hmac,
+    detect_text
+);
 criterion_main!(benches);

@@ -108,6 +108,14 @@ fn specs() -> Vec<(Spec, String)> {
             0.7,
         ),
         s(
+            "phone-grouped",
+            "phone",
+            r"(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\b\d{2,4}(?:[ .-]\d{2,4}){2,4}\b".into(),
+            0,
+            Some(valid_grouped_phone),
+            0.6,
+        ),
+        s(
             "fax-context",
             "fax",
             r"(?i)\bfax(?:\s*(?:no\.?|number|#))?\s*:?\s*((?:\+?1[-.\s]?)?\(?\d{3}\)?[-.\s]?\d{3}[-.\s]?\d{4})\b".into(),
@@ -232,6 +240,185 @@ pub struct Detector {
     set: RegexSet,
     regexes: Vec<Regex>,
     specs: Vec<Spec>,
+    names: NameLexicon,
+}
+
+/// Given names and surnames (US Census 1990, see `core/data/names/SOURCE.md`), and the ones
+/// that are also common English words, which need more evidence.
+struct NameLexicon {
+    first: std::collections::HashSet<&'static str>,
+    last: std::collections::HashSet<&'static str>,
+    ambiguous: std::collections::HashSet<&'static str>,
+    token: Regex,
+}
+
+/// Capitalised words that never extend a name (they start or follow one in prose).
+const NAME_STOP: &[&str] = &[
+    "THE",
+    "A",
+    "AN",
+    "AND",
+    "OR",
+    "OF",
+    "IN",
+    "ON",
+    "AT",
+    "TO",
+    "FOR",
+    "WITH",
+    "FROM",
+    "BY",
+    "HE",
+    "SHE",
+    "HIS",
+    "HER",
+    "THEY",
+    "WE",
+    "I",
+    "YOU",
+    "IT",
+    "THIS",
+    "THAT",
+    "DR",
+    "MR",
+    "MRS",
+    "MS",
+    "MISS",
+    "PROF",
+    "PATIENT",
+    "PT",
+    "HOSPITAL",
+    "CLINIC",
+    "CENTER",
+    "CENTRE",
+    "MEDICAL",
+    "HEALTH",
+    "UNIVERSITY",
+    "STREET",
+    "AVENUE",
+    "ROAD",
+    "MONDAY",
+    "TUESDAY",
+    "WEDNESDAY",
+    "THURSDAY",
+    "FRIDAY",
+    "SATURDAY",
+    "SUNDAY",
+    "JANUARY",
+    "FEBRUARY",
+    "MARCH",
+    "APRIL",
+    "MAY",
+    "JUNE",
+    "JULY",
+    "AUGUST",
+    "SEPTEMBER",
+    "OCTOBER",
+    "NOVEMBER",
+    "DECEMBER",
+    "INC",
+    "LLC",
+    "LTD",
+    "MD",
+    "RN",
+    "DO",
+    "PHD",
+    "JR",
+    "SR",
+    "II",
+    "III",
+    "IV",
+];
+
+impl NameLexicon {
+    fn load() -> std::result::Result<Self, regex::Error> {
+        let set = |t: &'static str| t.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        Ok(NameLexicon {
+            first: set(include_str!("../data/names/first.txt")),
+            last: set(include_str!("../data/names/last.txt")),
+            ambiguous: set(include_str!("../data/names/ambiguous.txt")),
+            token: Regex::new(r"\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*\d{0,3}|(?-u:\b)\p{Lu}\.")?,
+        })
+    }
+
+    /// Name spans: runs of capitalised words joined by single spaces, where a given name (or
+    /// a surname that is not an English word) anchors the run.
+    fn find(&self, text: &str, out: &mut Vec<Span>) {
+        let mut run: Vec<(usize, usize)> = Vec::new();
+        let flush = |run: &mut Vec<(usize, usize)>, out: &mut Vec<Span>| {
+            self.judge(text, run, out);
+            run.clear();
+        };
+        for m in self.token.find_iter(text) {
+            let joined = run
+                .last()
+                .is_some_and(|&(_, e)| text.get(e..m.start()) == Some(" "));
+            if !joined && !run.is_empty() {
+                flush(&mut run, out);
+            }
+            run.push((m.start(), m.end()));
+        }
+        flush(&mut run, out);
+    }
+
+    fn judge(&self, text: &str, run: &[(usize, usize)], out: &mut Vec<Span>) {
+        let key = |i: usize| -> String {
+            run.get(i)
+                .and_then(|&(s, e)| text.get(s..e))
+                .unwrap_or("")
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                .to_uppercase()
+        };
+        let mut i = 0;
+        while i < run.len() {
+            let k = key(i);
+            let strong = !self.ambiguous.contains(k.as_str()) && !NAME_STOP.contains(&k.as_str());
+            let first = self.first.contains(k.as_str());
+            let last = self.last.contains(k.as_str());
+            let anchored = strong && (first || last);
+            if !anchored {
+                i += 1;
+                continue;
+            }
+            // Extend right over capitalised words that may be names, at most 3 more.
+            let mut j = i + 1;
+            while j < run.len() && j < i + 4 {
+                let kj = key(j);
+                if NAME_STOP.contains(&kj.as_str()) {
+                    break;
+                }
+                j += 1;
+            }
+            // Take one capitalised word on the left if it is a known given name (`Will Brown`).
+            let mut a = i;
+            if i > 0 {
+                let kp = key(i - 1);
+                if self.first.contains(kp.as_str()) && !NAME_STOP.contains(&kp.as_str()) {
+                    a = i - 1;
+                }
+            }
+            let (Some(&(s, _)), Some(&(_, e))) = (run.get(a), run.get(j - 1)) else {
+                break;
+            };
+            let confidence = if j - a >= 2 {
+                0.75
+            } else if first {
+                0.6
+            } else {
+                0.55
+            };
+            out.push(Span {
+                start: s,
+                end: e,
+                char_start: 0,
+                char_end: 0,
+                category: "name",
+                detector: "name-lexicon",
+                confidence,
+            });
+            i = j;
+        }
+    }
 }
 
 impl std::fmt::Debug for Detector {
@@ -262,7 +449,9 @@ impl Detector {
         let mut specs = Vec::new();
         let mut patterns = Vec::new();
         for (spec, pattern) in specs_list() {
-            patterns.push(pattern);
+            // ASCII word boundaries: a Unicode `\b` keeps the regex crate off its fast DFA
+            // engines whenever the text holds a non-ASCII character.
+            patterns.push(pattern.replace(r"\b", r"(?-u:\b)"));
             specs.push(spec);
         }
         let compile_err = |e: regex::Error| Error::Policy {
@@ -280,10 +469,12 @@ impl Detector {
             .map(|p| Regex::new(p))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(compile_err)?;
+        let names = NameLexicon::load().map_err(compile_err)?;
         Ok(Detector {
             set,
             regexes,
             specs,
+            names,
         })
     }
 
@@ -311,6 +502,7 @@ impl Detector {
                 }
             }
         }
+        self.names.find(text, &mut found);
         resolve(found, text)
     }
 }
@@ -342,9 +534,25 @@ fn trim_span(start: usize, _end: usize, value: &str) -> (usize, usize, &str) {
     (start + lead, start + lead + t.len(), t)
 }
 
-/// Keeps the best of overlapping spans (confidence, then length, then earlier), and fills in
-/// character offsets.
+/// Merges overlapping spans of one category into their union (a partial phone match inside a
+/// longer one, two date forms), then keeps the best of overlapping spans across categories
+/// (confidence, then length, then earlier), and fills in character offsets.
 fn resolve(mut spans: Vec<Span>, text: &str) -> Vec<Span> {
+    spans.sort_by(|a, b| a.category.cmp(b.category).then(a.start.cmp(&b.start)));
+    let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match merged.last_mut() {
+            Some(m) if m.category == s.category && s.start < m.end => {
+                m.end = m.end.max(s.end);
+                if s.confidence > m.confidence {
+                    m.confidence = s.confidence;
+                    m.detector = s.detector;
+                }
+            }
+            _ => merged.push(s),
+        }
+    }
+    let mut spans = merged;
     spans.sort_by(|a, b| {
         b.confidence
             .total_cmp(&a.confidence)
@@ -465,6 +673,23 @@ fn valid_nanp(s: &str) -> bool {
 fn valid_intl_phone(s: &str) -> bool {
     let d = digits_of(s);
     (8..=15).contains(&d.len()) && s.chars().any(|c| matches!(c, ' ' | '-' | '.' | '(' | '+'))
+}
+
+/// Digits in three or more groups, 8 to 13 in all, that are not a date, and not the 3-3-4 or
+/// 3-2-4 shapes the NANP and SSN detectors judge with their own rules.
+fn valid_grouped_phone(s: &str) -> bool {
+    let d = digits_of(s);
+    let groups: Vec<usize> = s
+        .split([' ', '.', '-', '(', ')', '+'])
+        .filter(|g| !g.is_empty())
+        .map(str::len)
+        .collect();
+    let nanp_or_ssn = matches!(groups.as_slice(), [3, 3, 4] | [3, 2, 4] | [1, 3, 3, 4]);
+    (8..=13).contains(&d.len())
+        && groups.len() >= 3
+        && !nanp_or_ssn
+        && !valid_ymd(s)
+        && !valid_mdy(s)
 }
 
 fn valid_ymd(s: &str) -> bool {
@@ -737,6 +962,37 @@ pub fn category_of_label(label: &str) -> Option<&'static str> {
     })
 }
 
+/// Whether a gold value is PHI under Safe Harbor: a year alone, a weekday, a time of day or an
+/// age up to 89 is not (§164.514(b)(2)(i)(C) keeps years and ages under 90), so gold sets that
+/// label them are not scored on them.
+pub fn phi_under_safe_harbor(category: &str, value: &str) -> bool {
+    let v = value.trim();
+    match category {
+        "event_date" => {
+            let lower = v.to_lowercase();
+            let weekday = [
+                "monday",
+                "tuesday",
+                "wednesday",
+                "thursday",
+                "friday",
+                "saturday",
+                "sunday",
+            ]
+            .iter()
+            .any(|d| lower.trim_end_matches(['.', ',']) == *d || lower.trim_end_matches('s') == *d);
+            let year = v.len() == 4 && v.bytes().all(|b| b.is_ascii_digit());
+            let time_only = !v.is_empty()
+                && v.bytes()
+                    .all(|b| b.is_ascii_digit() || b" :apmAPM.".contains(&b))
+                && v.contains(':');
+            !(weekday || year || time_only)
+        }
+        "age" => v.parse::<u32>().map_or(true, |a| a > 89),
+        _ => true,
+    }
+}
+
 /// A labelled text for evaluation: spans in byte offsets.
 #[derive(Debug, Clone)]
 pub struct GoldCase {
@@ -825,6 +1081,14 @@ pub fn evaluate(
                 *unmapped.entry(label.clone()).or_insert(0) += 1;
                 continue;
             };
+            if !phi_under_safe_harbor(cat, case.text.get(*s..*e).unwrap_or("")) {
+                *unmapped
+                    .entry(format!(
+                        "{label} (not PHI: year, weekday, time or age under 90)"
+                    ))
+                    .or_insert(0) += 1;
+                continue;
+            }
             let sc = by.entry(cat.to_owned()).or_default();
             sc.gold += 1;
             let overlaps = found.iter().any(|f| f.start < *e && f.end > *s);
