@@ -13,7 +13,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{Error, Location, Result};
-use crate::treat::{GeneralizeParams, MaskParams, PseudonymParams, RedactParams, ShiftParams};
+use crate::treat::{
+    GeneralizeParams, MaskParams, PseudonymParams, RedactParams, ScrubParams, ShiftParams,
+};
 
 /// Treatment parameters of a category or a catalog field.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -34,6 +36,9 @@ pub struct Params {
     /// How the value is redacted.
     #[serde(default)]
     pub redact: Option<RedactParams>,
+    /// Free text: how `scrub` treats detected spans; without it `scrub` does not apply.
+    #[serde(default)]
+    pub scrub: Option<ScrubParams>,
 }
 
 impl Params {
@@ -47,6 +52,7 @@ impl Params {
             shift: over.shift.clone().or_else(|| self.shift.clone()),
             generalize: over.generalize.clone().or_else(|| self.generalize.clone()),
             redact: over.redact.clone().or_else(|| self.redact.clone()),
+            scrub: over.scrub.clone().or_else(|| self.scrub.clone()),
         }
     }
 
@@ -98,6 +104,8 @@ struct CategoryFile {
     generalize: Option<GeneralizeParams>,
     #[serde(default)]
     redact: Option<RedactParams>,
+    #[serde(default)]
+    scrub: Option<ScrubParams>,
 }
 
 /// A PHI category: the unit Cedar decides on.
@@ -153,6 +161,7 @@ impl Categories {
                 shift: file.shift,
                 generalize: file.generalize,
                 redact: file.redact,
+                scrub: file.scrub,
             };
             if !valid_ident(&name) {
                 return Err(catalog_err(
@@ -232,6 +241,8 @@ struct FieldFile {
     generalize: Option<GeneralizeParams>,
     #[serde(default)]
     redact: Option<RedactParams>,
+    #[serde(default)]
+    scrub: Option<ScrubParams>,
 }
 
 /// Columns (or JSON paths) that carry record-level attributes Cedar policies read.
@@ -319,6 +330,7 @@ impl Catalog {
                 shift: f.shift,
                 generalize: f.generalize,
                 redact: f.redact,
+                scrub: f.scrub,
             };
             let params = cat.params.overlay(&own);
             params.check().map_err(|m| catalog_err(loc.clone(), m))?;

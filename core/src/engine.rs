@@ -309,6 +309,7 @@ impl Engine {
             None => current_year()?,
         };
         Ok(View {
+            pack: self.pack.clone(),
             request: request.clone(),
             break_glass: emergency,
             catalog: Arc::new(catalog),
@@ -350,6 +351,7 @@ fn default_clock() -> String {
 /// Cheap to clone; clones share the plan cache. `Send + Sync`.
 #[derive(Clone)]
 pub struct View {
+    pack: Arc<Pack>,
     request: AccessRequest,
     break_glass: bool,
     catalog: Arc<Catalog>,
@@ -431,13 +433,22 @@ impl View {
         let plan = Plan::compile(
             &self.decider,
             &self.catalog,
+            self.pack.categories(),
             &self.request.purpose,
             &self.request.operation,
             self.break_glass,
             attrs,
         )?;
+        let scrubbed = plan
+            .needs_key()
+            .then(|| plan.spans.values().find(|f| f.treatment.needs_key()))
+            .flatten();
         if self.key.is_none()
-            && let Some(f) = plan.fields.iter().find(|f| f.treatment.needs_key())
+            && let Some(f) = plan
+                .fields
+                .iter()
+                .find(|f| f.treatment.needs_key())
+                .or(scrubbed)
         {
             return Err(Error::key(format!(
                 "field `{}` is to be treated with `{}`, which needs a key (pass a key file)",

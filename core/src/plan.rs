@@ -5,17 +5,17 @@
 //! rows makes no Cedar call. Plans serialize (for explain, audit and shipping to workers).
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::catalog::{Catalog, FieldSpec, Params};
+use crate::catalog::{Catalog, Categories, FieldSpec, Params};
 use crate::error::{Error, Result};
 use crate::keys::{KeyRing, hex_lower};
 use crate::policy::{Decider, Level, LevelDecision, RecordAttrs};
 use crate::treat::{
-    self, GeneralizeParams, MaskParams, PseudonymParams, RedactParams, ShiftParams,
+    self, GeneralizeParams, MaskParams, PseudonymParams, RedactParams, ScrubParams, ShiftParams,
 };
 
 /// What a field becomes.
@@ -38,6 +38,8 @@ pub enum Treatment {
     Generalize(GeneralizeParams),
     /// Redacted (null, placeholder or dropped): the default when nothing permits more.
     Redact(RedactParams),
+    /// Free text with each detected span treated as [`Plan::spans`] says.
+    Scrub(ScrubParams),
 }
 
 impl Treatment {
@@ -51,6 +53,7 @@ impl Treatment {
             Treatment::Generalize(_) => "generalize",
             Treatment::Redact(r) if r.drop => "drop",
             Treatment::Redact(_) => "redact",
+            Treatment::Scrub(_) => "scrub",
         }
     }
 
@@ -120,6 +123,10 @@ pub struct Plan {
     pub attrs: RecordAttrs,
     /// One entry per catalog field, in catalog order.
     pub fields: Vec<FieldPlan>,
+    /// When a field is scrubbed: the treatment of each category the text detector finds, as
+    /// the same policies decide it for this principal and record.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub spans: BTreeMap<String, FieldPlan>,
 }
 
 fn applicable(level: Level, p: &Params) -> bool {
@@ -128,6 +135,7 @@ fn applicable(level: Level, p: &Params) -> bool {
         Level::Mask => p.mask.is_some(),
         Level::Shift => p.shift.is_some(),
         Level::Generalize => p.generalize.is_some(),
+        Level::Scrub => p.scrub.is_some(),
     }
 }
 
@@ -141,6 +149,7 @@ fn treatment_for(level: Option<Level>, f: &FieldSpec) -> Treatment {
             .generalize
             .clone()
             .map_or_else(|| redact(p), Treatment::Generalize),
+        Some(Level::Scrub) => p.scrub.clone().map_or_else(|| redact(p), Treatment::Scrub),
         Some(Level::Pseudonymize) => {
             let mut params = p.pseudonymize.clone().unwrap_or(PseudonymParams {
                 prefix: String::new(),
@@ -163,15 +172,15 @@ impl Plan {
     pub(crate) fn compile(
         decider: &Decider,
         catalog: &Catalog,
+        categories: &Categories,
         purpose: &str,
         operation: &str,
         break_glass: bool,
         attrs: &RecordAttrs,
     ) -> Result<Plan> {
         let context = decider.context(purpose, operation, break_glass, attrs)?;
-        let mut asked: HashMap<(&str, Level), LevelDecision> = HashMap::new();
-        let mut fields = Vec::with_capacity(catalog.fields.len());
-        for f in &catalog.fields {
+        let mut asked: HashMap<(String, Level), LevelDecision> = HashMap::new();
+        let mut decide_field = |f: &FieldSpec| -> Result<FieldPlan> {
             let mut denied_by = Vec::new();
             let mut errors = Vec::new();
             let mut chosen = None;
@@ -179,7 +188,7 @@ impl Plan {
                 if !applicable(level, &f.params) {
                     continue;
                 }
-                let key = (f.category.as_str(), level);
+                let key = (f.category.clone(), level);
                 let d = match asked.get(&key) {
                     Some(d) => d.clone(),
                     None => {
@@ -201,19 +210,56 @@ impl Plan {
                 Some((l, p)) => (Some(l), p),
                 None => (None, Vec::new()),
             };
-            fields.push(FieldPlan {
+            Ok(FieldPlan {
                 field: f.name.clone(),
                 category: f.category.clone(),
                 treatment: treatment_for(level, f),
                 policies,
                 denied_by,
                 errors,
-            });
+            })
+        };
+        let fields = catalog
+            .fields
+            .iter()
+            .map(&mut decide_field)
+            .collect::<Result<Vec<_>>>()?;
+        let mut spans = BTreeMap::new();
+        if fields
+            .iter()
+            .any(|f| matches!(f.treatment, Treatment::Scrub(_)))
+        {
+            for cat in crate::text::CATEGORIES {
+                // A category the pack lacks is redacted in text (deny by default).
+                let params = categories
+                    .get(cat)
+                    .map(|c| c.params.clone())
+                    .unwrap_or_default();
+                let spec = FieldSpec {
+                    name: (*cat).to_owned(),
+                    category: (*cat).to_owned(),
+                    params,
+                };
+                let fp = if categories.get(cat).is_some() {
+                    decide_field(&spec)?
+                } else {
+                    FieldPlan {
+                        field: spec.name,
+                        category: spec.category,
+                        treatment: Treatment::Redact(RedactParams::default()),
+                        policies: Vec::new(),
+                        denied_by: Vec::new(),
+                        errors: Vec::new(),
+                    }
+                };
+                spans.insert((*cat).to_owned(), fp);
+            }
         }
         let mut plan = Plan {
             id: String::new(),
             attrs: attrs.clone(),
             fields,
+            spans,
         };
         let bytes = serde_json::to_vec(&plan)
             .map_err(|e| Error::request(format!("cannot hash plan: {e}")))?;
@@ -221,9 +267,14 @@ impl Plan {
         Ok(plan)
     }
 
-    /// Whether any field needs key material.
+    /// Whether any field, or any span of a scrubbed field, needs key material.
     pub fn needs_key(&self) -> bool {
         self.fields.iter().any(|f| f.treatment.needs_key())
+            || (self
+                .fields
+                .iter()
+                .any(|f| matches!(f.treatment, Treatment::Scrub(_)))
+                && self.spans.values().any(|f| f.treatment.needs_key()))
     }
 
     /// Index of the field named `name`.
@@ -245,7 +296,63 @@ impl Plan {
         let Some(f) = self.fields.get(i) else {
             return Ok(Applied::Null);
         };
-        apply_treatment(&f.treatment, &f.field, value, ctx, out)
+        match &f.treatment {
+            Treatment::Scrub(p) if !value.is_empty() => self.scrub(value, p, ctx, out),
+            t => apply_treatment(t, &f.field, value, ctx, out),
+        }
+    }
+
+    /// Free text with each detected span replaced as [`Plan::spans`] says: kept, masked,
+    /// pseudonymized (`[name-3fa8...]`), generalized or shifted where the span's category
+    /// allows, else a label such as `[NAME]`.
+    fn scrub(
+        &self,
+        value: &str,
+        p: &ScrubParams,
+        ctx: &RowCtx<'_>,
+        out: &mut String,
+    ) -> Result<Applied> {
+        let detector = crate::text::builtin()?;
+        let mut last = 0;
+        let mut piece = String::new();
+        for span in detector.detect(value) {
+            if span.confidence < p.min_confidence {
+                continue;
+            }
+            out.push_str(value.get(last..span.start).unwrap_or(""));
+            let original = value.get(span.start..span.end).unwrap_or("");
+            let label = |out: &mut String| {
+                out.push('[');
+                out.push_str(&span.category.to_uppercase());
+                out.push(']');
+            };
+            match self.spans.get(span.category).map(|f| &f.treatment) {
+                Some(Treatment::Clear) => out.push_str(original),
+                Some(Treatment::Redact(r)) => match &r.placeholder {
+                    Some(ph) => out.push_str(ph),
+                    None => label(out),
+                },
+                Some(t @ Treatment::Pseudonymize { .. }) => {
+                    piece.clear();
+                    apply_treatment(t, span.category, original, ctx, &mut piece)?;
+                    out.push('[');
+                    out.push_str(&piece);
+                    out.push(']');
+                }
+                Some(t) => {
+                    piece.clear();
+                    match apply_treatment(t, span.category, original, ctx, &mut piece)? {
+                        Applied::Written => out.push_str(&piece),
+                        Applied::Clear => out.push_str(original),
+                        _ => label(out),
+                    }
+                }
+                None => label(out),
+            }
+            last = span.end;
+        }
+        out.push_str(value.get(last..).unwrap_or(""));
+        Ok(Applied::Written)
     }
 }
 
@@ -359,5 +466,8 @@ pub(crate) fn apply_treatment(
             }
             (None, false) => Applied::Null,
         },
+        // Scrubbing needs the plan's span treatments (`Plan::apply_value`); reaching here
+        // means a caller bypassed it, so nothing is released.
+        Treatment::Scrub(_) => Applied::Null,
     })
 }

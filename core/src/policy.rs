@@ -45,16 +45,23 @@ pub enum Level {
     Pseudonymize,
     /// A coarser value (year, ZIP3, age group, bucket).
     Generalize,
+    /// Free text with every detected identifier treated as the principal's policy treats its
+    /// category (a name redacted or pseudonymized, a date generalized or shifted, ...).
+    Scrub,
 }
+
+/// Number of disclosure levels.
+const LEVELS: usize = 6;
 
 impl Level {
     /// All levels, most revealing first: the order in which a plan tries them.
-    pub const ALL: [Level; 5] = [
+    pub const ALL: [Level; LEVELS] = [
         Level::Clear,
         Level::Mask,
         Level::Shift,
         Level::Pseudonymize,
         Level::Generalize,
+        Level::Scrub,
     ];
 
     /// The Cedar action id.
@@ -65,6 +72,7 @@ impl Level {
             Level::Shift => "shift",
             Level::Pseudonymize => "pseudonymize",
             Level::Generalize => "generalize",
+            Level::Scrub => "scrub",
         }
     }
 
@@ -141,7 +149,7 @@ pub struct Pack {
     /// Policy id -> file it came from.
     policy_files: BTreeMap<String, String>,
     /// Policies that can apply to each level (action scope slicing).
-    by_level: [Vec<Policy>; 5],
+    by_level: [Vec<Policy>; LEVELS],
     entities: Entities,
     roles: HashSet<String>,
     purposes: HashMap<String, Vec<String>>,
@@ -312,7 +320,7 @@ impl Pack {
             catalogs.push(cat);
         }
 
-        let mut by_level: [Vec<Policy>; 5] = Default::default();
+        let mut by_level: [Vec<Policy>; LEVELS] = Default::default();
         let disclose = uid("Action", "disclose")?;
         for p in policies.policies() {
             for level in Level::ALL {
@@ -445,8 +453,8 @@ impl Pack {
             .unwrap_or_default();
         in_scope.insert(principal.clone());
         let user_type = principal.type_name().clone();
-        let mut sliced: [PolicySet; 5] = Default::default();
-        let mut permit_scopes: [Vec<ResourceConstraint>; 5] = Default::default();
+        let mut sliced: [PolicySet; LEVELS] = Default::default();
+        let mut permit_scopes: [Vec<ResourceConstraint>; LEVELS] = Default::default();
         for level in Level::ALL {
             let keep = self
                 .by_level
@@ -474,15 +482,20 @@ impl Pack {
                 *s = set;
             }
         }
-        let actions = Level::ALL.map(|l| uid("Action", l.action_id()));
-        let [a0, a1, a2, a3, a4] = actions;
+        let actions: Vec<EntityUid> = Level::ALL
+            .iter()
+            .map(|l| uid("Action", l.action_id()))
+            .collect::<Result<_>>()?;
+        let actions: [EntityUid; LEVELS] = actions
+            .try_into()
+            .map_err(|_| Error::request("internal: level count"))?;
         Ok(Decider {
             principal,
             entities,
             sliced,
             permit_scopes,
             field_scope: self.field_scope.clone(),
-            actions: [a0?, a1?, a2?, a3?, a4?],
+            actions,
             authorizer: Authorizer::new(),
         })
     }
@@ -528,13 +541,13 @@ pub(crate) struct LevelDecision {
 pub(crate) struct Decider {
     principal: EntityUid,
     entities: Entities,
-    sliced: [PolicySet; 5],
+    sliced: [PolicySet; LEVELS],
     /// Resource scopes of the permits in each sliced set: a category none of them can match
     /// is denied without asking Cedar, since no permit can apply and Cedar would deny too.
     /// (Forbids are then not reported for that level: nothing there was theirs to block.)
-    permit_scopes: [Vec<ResourceConstraint>; 5],
+    permit_scopes: [Vec<ResourceConstraint>; LEVELS],
     field_scope: Arc<HashMap<String, HashSet<EntityUid>>>,
-    actions: [EntityUid; 5],
+    actions: [EntityUid; LEVELS],
     authorizer: Authorizer,
 }
 

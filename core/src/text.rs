@@ -34,6 +34,49 @@ pub struct Span {
 
 type Validator = fn(&str) -> bool;
 
+/// Every category the built-in detectors report.
+pub const CATEGORIES: &[&str] = &[
+    "account",
+    "age",
+    "device_id",
+    "email",
+    "event_date",
+    "fax",
+    "health_plan_id",
+    "ip_address",
+    "license",
+    "mrn",
+    "name",
+    "passport",
+    "phone",
+    "ssn",
+    "street",
+    "url",
+    "vehicle_id",
+    "zip",
+];
+
+/// The built-in detector, compiled once per process.
+///
+/// # Errors
+/// Only if a built-in pattern failed to compile (tested).
+pub fn builtin() -> Result<&'static Detector> {
+    static DETECTOR: std::sync::OnceLock<std::result::Result<Detector, String>> =
+        std::sync::OnceLock::new();
+    DETECTOR
+        .get_or_init(|| Detector::builtin().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| Error::Policy {
+            location: Location {
+                source: "<detectors>".into(),
+                line: 0,
+                column: 0,
+                field: None,
+            },
+            message: e.clone(),
+        })
+}
+
 struct Spec {
     id: &'static str,
     category: &'static str,

@@ -93,6 +93,19 @@ pub enum GeneralizeParams {
     },
 }
 
+/// Free-text scrubbing: detected spans below `min_confidence` are left as they are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScrubParams {
+    /// Lowest detector confidence acted upon.
+    #[serde(default = "default_min_confidence")]
+    pub min_confidence: f32,
+}
+
+fn default_min_confidence() -> f32 {
+    0.5
+}
+
 /// Redaction: null by default, a placeholder text, or the field dropped from the output.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

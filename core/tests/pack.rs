@@ -405,3 +405,48 @@ fn policies_naming_undefined_entities_are_rejected() {
             .contains("Phi::Role::\"billing\"")
     );
 }
+
+/// Free text: each detected identifier is treated as the role's policies treat its category.
+#[test]
+fn notes_are_scrubbed_span_by_span_per_role() {
+    let e = engine();
+    let note = "Seen by Dr. Maria Lopez on 03/04/2024. MRN: 00412345. Call (316) 555-0123.";
+    let run = |role: &str, purpose: &str| {
+        let req = AccessRequest {
+            as_of_year: Some(2026),
+            ..AccessRequest::new("u-1", [role], purpose, "encounters")
+        };
+        let view = e
+            .view(&req)
+            .unwrap()
+            .with_key(KeyRing::from_bytes(&[3; 32]).unwrap());
+        let mut rec =
+            serde_json::json!({"patient_id": "p-9", "admit_date": "2024-03-04", "note": note});
+        view.apply_json(&mut rec, "<t>", 1).unwrap();
+        (
+            rec["note"].as_str().unwrap_or("<null>").to_owned(),
+            rec["admit_date"].clone(),
+        )
+    };
+    let (sh, _) = run("data_analyst", "HRESCH");
+    assert_eq!(sh, "Seen by Dr. [NAME] on 2024. MRN: [MRN]. Call [PHONE].");
+    let (lds, _) = run("researcher", "HRESCH");
+    assert_eq!(
+        lds,
+        "Seen by Dr. [NAME] on 03/04/2024. MRN: [MRN]. Call [PHONE]."
+    );
+    let (coder, admit) = run("coder", "HOPERAT");
+    assert!(
+        coder.starts_with("Seen by Dr. [name-") && coder.contains("MRN: [mrn-"),
+        "{coder}"
+    );
+    // The date in the note moves by the same per-patient offset as the admit date column.
+    let admit = admit.as_str().unwrap().to_owned();
+    let (y, m, d) = (&admit[0..4], &admit[5..7], &admit[8..10]);
+    assert!(
+        coder.contains(&format!("on {m}/{d}/{y}.")),
+        "{coder} vs {admit}"
+    );
+    let (billing, _) = run("billing_analyst", "HPAYMT");
+    assert_eq!(billing, "<null>", "no notes for payment");
+}
