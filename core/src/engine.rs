@@ -563,16 +563,6 @@ impl View {
         })
     }
 
-    /// Whether records may carry attributes that change the plan (else one plan serves all).
-    pub fn has_record_attrs(&self) -> bool {
-        let r = &self.catalog.record;
-        r.labels.is_some()
-            || r.confidentiality.is_some()
-            || r.care_team.is_some()
-            || r.consent.is_some()
-            || r.patient.is_some()
-    }
-
     /// De-identifies one JSON record in place; returns per-treatment counts of leaf values.
     ///
     /// Every leaf whose path is not in the catalog is redacted (deny by default). Paths are
