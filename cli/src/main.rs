@@ -52,6 +52,25 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Scrub free text (or one field of JSON lines) as a role's policy says for notes.
+    Scrub {
+        #[command(flatten)]
+        who: Who,
+        /// Master key file (when the role pseudonymizes or shifts dates in text).
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+        /// Read JSON lines and scrub one field of each (other fields kept as they are).
+        #[arg(long)]
+        jsonl: bool,
+        /// The field with the text (with --jsonl).
+        #[arg(long, default_value = "text")]
+        field: String,
+        /// Input file.
+        input: PathBuf,
+        /// Output file (written to a temporary file and renamed when complete).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Print the PHI spans found in plain text (or a JSON-lines field) as JSON lines.
     Detect {
         /// Input file (plain text, or JSON lines with --jsonl).
@@ -206,6 +225,14 @@ fn main() -> ExitCode {
             field,
         } => detect(&input, jsonl, &field),
         Command::Eval { files, json } => eval(&files, json),
+        Command::Scrub {
+            who,
+            key_file,
+            jsonl,
+            field,
+            input,
+            output,
+        } => scrub(&who, key_file.as_deref(), jsonl, &field, &input, &output),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -792,5 +819,81 @@ fn eval(files: &[PathBuf], json: bool) -> Result<(), Error> {
         let parts: Vec<String> = unmapped.iter().map(|(k, v)| format!("{k} {v}")).collect();
         println!("not scored (no PHI category here): {}", parts.join(", "));
     }
+    Ok(())
+}
+
+fn scrub(
+    who: &Who,
+    key_file: Option<&Path>,
+    jsonl: bool,
+    field: &str,
+    input: &Path,
+    output: &Path,
+) -> Result<(), Error> {
+    let engine = load_engine(who.policies.as_deref())?;
+    let (engine, catalog) = with_catalog(engine, who.catalog.as_deref().unwrap_or("free-text"))?;
+    let request = AccessRequest {
+        user: who.user.clone(),
+        roles: who.role.clone(),
+        purpose: who.purpose.clone(),
+        operation: who.operation.clone(),
+        break_glass_reason: who.break_glass_reason.clone(),
+        department: None,
+        catalog,
+        as_of_year: who.as_of_year,
+    };
+    let mut view = engine.view(&request)?;
+    if let Some(k) = key_file {
+        view = view.with_key(read_key(k)?);
+    }
+    let src = input.display().to_string();
+    let mut result = String::new();
+    if jsonl {
+        for (line, mut v) in read_jsonl(input)? {
+            let Some(obj) = v.as_object_mut() else {
+                return Err(Error::Input {
+                    location: phiguard::Location::line(&src, line),
+                    message: "a record must be a JSON object".into(),
+                });
+            };
+            if let Some(t) = obj.get(field) {
+                let Some(text) = t.as_str() else {
+                    return Err(Error::Input {
+                        location: phiguard::Location::line(&src, line).with_field(field),
+                        message: "the field is not a string".into(),
+                    });
+                };
+                let scrubbed = view.scrub_text(text)?;
+                obj.insert(
+                    field.to_owned(),
+                    scrubbed.map_or(serde_json::Value::Null, serde_json::Value::String),
+                );
+            }
+            result.push_str(&v.to_string());
+            result.push('\n');
+        }
+    } else {
+        let bytes = std::fs::read(input).map_err(|e| io_err(input, e))?;
+        let text = String::from_utf8(bytes).map_err(|e| Error::Input {
+            location: phiguard::Location::line(&src, 0),
+            message: format!(
+                "not valid utf-8 (first bad byte at offset {}); nothing was written",
+                e.utf8_error().valid_up_to()
+            ),
+        })?;
+        result = view.scrub_text(&text)?.unwrap_or_default();
+    }
+    let dir = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".phiguard-")
+        .suffix(".partial")
+        .tempfile_in(&dir)
+        .map_err(|e| io_err(&dir, e))?;
+    tmp.write_all(result.as_bytes())
+        .map_err(|e| io_err(output, e))?;
+    tmp.persist(output).map_err(|e| io_err(output, e.error))?;
     Ok(())
 }

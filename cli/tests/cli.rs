@@ -507,3 +507,70 @@ fn record_attributes_choose_the_plan_per_row() {
         "HIV record hidden from billing"
     );
 }
+
+#[test]
+fn scrub_plain_text_and_jsonl() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("n.txt");
+    std::fs::write(
+        &input,
+        "Seen by Dr. Maria Lopez on 03/04/2024. MRN: 00412345.\n",
+    )
+    .unwrap();
+    let out = dir.path().join("o.txt");
+    let o = run(&[
+        "scrub",
+        "--role",
+        "data_analyst",
+        "--purpose",
+        "HRESCH",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "Seen by Dr. [NAME] on 2024. MRN: [MRN].\n"
+    );
+
+    let jl = dir.path().join("n.jsonl");
+    std::fs::write(&jl, "{\"id\": 7, \"text\": \"Call (316) 555-0123.\"}\n").unwrap();
+    let out = dir.path().join("o.jsonl");
+    let o = run(&[
+        "scrub",
+        "--jsonl",
+        "--role",
+        "data_analyst",
+        "--purpose",
+        "HRESCH",
+        jl.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "{\"id\":7,\"text\":\"Call [PHONE].\"}\n"
+    );
+
+    std::fs::write(&input, b"Name: \xff\xfe Smith").unwrap();
+    let out = dir.path().join("bad.txt");
+    let o = run(&[
+        "scrub",
+        "--role",
+        "data_analyst",
+        "--purpose",
+        "HRESCH",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not valid utf-8") && stderr(&o).contains("offset 6"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+}

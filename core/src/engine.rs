@@ -126,6 +126,7 @@ impl Engine {
                 pack_file!("catalogs/synthea-patients.toml"),
                 pack_file!("catalogs/fhir-patient.toml"),
                 pack_file!("catalogs/encounters.toml"),
+                pack_file!("catalogs/free-text.toml"),
             ],
         }
     }
@@ -560,6 +561,45 @@ impl View {
         self.plan(&RecordAttrs {
             confidentiality: "N".into(),
             ..RecordAttrs::default()
+        })
+    }
+
+    /// Treats `text` as the catalog's first free-text field (a category that can be scrubbed,
+    /// such as `note`) is treated for this view: `None` when it is redacted, the text itself
+    /// when in clear, else the scrubbed text. Date shifts in free text without a patient id
+    /// cannot be computed, so such dates get a label.
+    ///
+    /// # Errors
+    /// [`Error::Request`] when the catalog has no free-text field; errors of [`View::plan`].
+    ///
+    /// # Examples
+    /// ```
+    /// use phiguard::{AccessRequest, Engine};
+    /// let engine = Engine::default_pack().unwrap();
+    /// let req = AccessRequest { as_of_year: Some(2026), ..AccessRequest::new("a", ["data_analyst"], "HRESCH", "free-text") };
+    /// let view = engine.view(&req).unwrap();
+    /// let out = view.scrub_text("Pt Mr. John Smith, SSN 123-45-6789, seen 03/04/2024.").unwrap();
+    /// assert_eq!(out.as_deref(), Some("Pt Mr. [NAME], SSN [SSN], seen 2024."));
+    /// ```
+    pub fn scrub_text(&self, text: &str) -> Result<Option<String>> {
+        let plan = self.plan_for_others()?;
+        let i = self
+            .catalog
+            .fields
+            .iter()
+            .position(|f| f.params.scrub.is_some())
+            .ok_or_else(|| {
+                Error::request(format!(
+                    "catalog `{}` has no free-text field",
+                    self.catalog.name
+                ))
+            })?;
+        let ctx = RowCtx::new(self.key.as_ref(), None, self.as_of_year);
+        let mut out = String::new();
+        Ok(match plan.apply_value(i, text, &ctx, &mut out)? {
+            Applied::Clear => Some(text.to_owned()),
+            Applied::Written => Some(out),
+            Applied::Null | Applied::Drop | Applied::Untreatable => None,
         })
     }
 
