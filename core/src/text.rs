@@ -178,6 +178,14 @@ fn specs() -> Vec<(Spec, String)> {
             0.85,
         ),
         s(
+            "date-dashed-month",
+            "event_date",
+            format!(r"(?i)\b\d{{1,2}}-{MONTH}-(?:\d{{4}}|\d{{2}})\b|(?i)\b{MONTH}-(?:\d{{4}}|\d{{2}})\b"),
+            0,
+            None,
+            0.8,
+        ),
+        s(
             "age-over-89",
             "age",
             r"(?i)\b(?:(?:9\d|1[01]\d)\s*(?:-|\s)?(?:y/?o\b|yo\b|y\.o\.|years?[- ]old|year-old|yrs?[- ]old)|(?:aged?|age:)\s*(?:9\d|1[01]\d)\b)".into(),
