@@ -272,11 +272,25 @@ fn detect_text(c: &mut Criterion) {
             .collect();
         let bytes: usize = texts.iter().map(String::len).sum();
         g.throughput(Throughput::Bytes(bytes as u64));
-        g.bench_function(name, |b| {
+        g.bench_function(format!("{name}/detect"), |b| {
             b.iter(|| {
                 texts
                     .iter()
                     .map(|t| detector.detect(t).len())
+                    .sum::<usize>()
+            })
+        });
+        // Detect and replace, as a data analyst's view scrubs a note.
+        let req = AccessRequest {
+            as_of_year: Some(2026),
+            ..AccessRequest::new("u", ["data_analyst"], "HRESCH", "free-text")
+        };
+        let view = Engine::default_pack().unwrap().view(&req).unwrap();
+        g.bench_function(format!("{name}/detect_and_replace"), |b| {
+            b.iter(|| {
+                texts
+                    .iter()
+                    .map(|t| view.scrub_text(t).unwrap().map_or(0, |s| s.len()))
                     .sum::<usize>()
             })
         });
