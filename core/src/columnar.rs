@@ -255,7 +255,8 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
                 (Some(pc), true) => cell_text(pc.as_ref(), r, &mut pid, "patient")?,
                 _ => None,
             };
-            let ctx = RowCtx::new(view.key(), patient, view.as_of_year());
+            let ctx = RowCtx::new(view.key(), patient, view.as_of_year())
+                .with_detector(view.custom_detector());
             let value = match strings {
                 Some(a) if a.is_null(r) => None,
                 Some(a) => Some(a.value(r)),

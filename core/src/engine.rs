@@ -128,6 +128,7 @@ impl Engine {
                 pack_file!("catalogs/encounters.toml"),
                 pack_file!("catalogs/free-text.toml"),
             ],
+            detectors: Some(pack_file!("detectors.toml")),
         }
     }
 
@@ -157,7 +158,13 @@ impl Engine {
         } else {
             Vec::new()
         };
+        let detectors = dir.join("detectors.toml");
         let sources = PackSources {
+            detectors: if detectors.is_file() {
+                Some(read(&detectors)?)
+            } else {
+                None
+            },
             schema: Some(read(&dir.join("schema.cedarschema"))?),
             entities: Some(read(&dir.join("entities.json"))?),
             categories: Some(read(&dir.join("categories.toml"))?),
@@ -411,6 +418,11 @@ impl View {
         self.key.as_ref()
     }
 
+    /// The pack's detector when it configures custom detectors.
+    pub fn custom_detector(&self) -> Option<&crate::text::Detector> {
+        self.pack.custom_detector()
+    }
+
     /// Reference year for ages.
     pub fn as_of_year(&self) -> i64 {
         self.as_of_year
@@ -594,7 +606,8 @@ impl View {
                     self.catalog.name
                 ))
             })?;
-        let ctx = RowCtx::new(self.key.as_ref(), None, self.as_of_year);
+        let ctx = RowCtx::new(self.key.as_ref(), None, self.as_of_year)
+            .with_detector(self.pack.custom_detector());
         let mut out = String::new();
         Ok(match plan.apply_value(i, text, &ctx, &mut out)? {
             Applied::Clear => Some(text.to_owned()),
@@ -657,7 +670,8 @@ impl View {
             .enumerate()
             .map(|(i, f)| (f.field.as_str(), i))
             .collect();
-        let ctx = RowCtx::new(self.key.as_ref(), patient.as_deref(), self.as_of_year);
+        let ctx = RowCtx::new(self.key.as_ref(), patient.as_deref(), self.as_of_year)
+            .with_detector(self.pack.custom_detector());
         let mut outcome = JsonOutcome {
             plan: plan.id.clone(),
             record_id,

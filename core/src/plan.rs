@@ -312,7 +312,10 @@ impl Plan {
         ctx: &RowCtx<'_>,
         out: &mut String,
     ) -> Result<Applied> {
-        let detector = crate::text::builtin()?;
+        let detector = match ctx.detector {
+            Some(d) => d,
+            None => crate::text::builtin()?,
+        };
         let mut last = 0;
         let mut piece = String::new();
         for span in detector.detect(value) {
@@ -326,7 +329,7 @@ impl Plan {
                 out.push_str(&span.category.to_uppercase());
                 out.push(']');
             };
-            match self.spans.get(span.category).map(|f| &f.treatment) {
+            match self.spans.get(span.category.as_ref()).map(|f| &f.treatment) {
                 Some(Treatment::Clear) => out.push_str(original),
                 Some(Treatment::Redact(r)) => match &r.placeholder {
                     Some(ph) => out.push_str(ph),
@@ -334,14 +337,14 @@ impl Plan {
                 },
                 Some(t @ Treatment::Pseudonymize { .. }) => {
                     piece.clear();
-                    apply_treatment(t, span.category, original, ctx, &mut piece)?;
+                    apply_treatment(t, &span.category, original, ctx, &mut piece)?;
                     out.push('[');
                     out.push_str(&piece);
                     out.push(']');
                 }
                 Some(t) => {
                     piece.clear();
-                    match apply_treatment(t, span.category, original, ctx, &mut piece)? {
+                    match apply_treatment(t, &span.category, original, ctx, &mut piece)? {
                         Applied::Written => out.push_str(&piece),
                         Applied::Clear => out.push_str(original),
                         _ => label(out),
@@ -376,6 +379,8 @@ pub enum Applied {
 #[derive(Debug)]
 pub struct RowCtx<'a> {
     key: Option<&'a KeyRing>,
+    /// The pack's detector when it has custom detectors (else the built-in one is used).
+    detector: Option<&'a crate::text::Detector>,
     patient: Option<&'a str>,
     as_of_year: i64,
     offset: Cell<Option<(u32, i64)>>,
@@ -386,10 +391,18 @@ impl<'a> RowCtx<'a> {
     pub fn new(key: Option<&'a KeyRing>, patient: Option<&'a str>, as_of_year: i64) -> Self {
         RowCtx {
             key,
+            detector: None,
             patient: patient.filter(|p| !p.is_empty()),
             as_of_year,
             offset: Cell::new(None),
         }
+    }
+
+    /// The same context scrubbing text with `detector` (a pack's custom detectors).
+    #[must_use]
+    pub fn with_detector(mut self, detector: Option<&'a crate::text::Detector>) -> Self {
+        self.detector = detector;
+        self
     }
 
     fn key(&self, field: &str, what: &str) -> Result<&'a KeyRing> {

@@ -113,6 +113,8 @@ pub struct PackSources {
     pub categories: Option<Source>,
     /// Dataset catalogs (`catalogs/*.toml`).
     pub catalogs: Vec<Source>,
+    /// Custom free-text detectors (`detectors.toml`), optional.
+    pub detectors: Option<Source>,
 }
 
 fn policy_err(source: &Source, offset: usize, message: impl Into<String>) -> Error {
@@ -157,6 +159,8 @@ pub struct Pack {
     catalogs: Vec<Catalog>,
     /// Per category: its `Phi::Field` uid and the uids of its groups (static resource scope).
     field_scope: Arc<HashMap<String, HashSet<EntityUid>>>,
+    /// Built-in plus custom detectors, when the pack configures custom ones.
+    custom_detector: Option<Arc<crate::text::Detector>>,
 }
 
 impl Pack {
@@ -336,6 +340,18 @@ impl Pack {
             }
         }
 
+        let custom_detector = match &src.detectors {
+            Some(d) => {
+                let custom = crate::text::parse_detectors(&d.text, &d.name, &categories)?;
+                if custom.is_empty() {
+                    None
+                } else {
+                    Some(Arc::new(crate::text::Detector::with_custom(&custom)?))
+                }
+            }
+            None => None,
+        };
+
         let mut field_scope = HashMap::new();
         for c in categories.iter() {
             let mut set = HashSet::new();
@@ -357,12 +373,18 @@ impl Pack {
             categories,
             catalogs,
             field_scope: Arc::new(field_scope),
+            custom_detector,
         })
     }
 
     /// The categories of the pack.
     pub fn categories(&self) -> &Categories {
         &self.categories
+    }
+
+    /// The pack's detector when it configures custom detectors (`None`: the built-in one).
+    pub fn custom_detector(&self) -> Option<&crate::text::Detector> {
+        self.custom_detector.as_deref()
     }
 
     pub(crate) fn push_catalog(&mut self, catalog: Catalog) {

@@ -227,7 +227,8 @@ impl<'v> RowApplier<'v> {
         out.text.clear();
         out.cells.clear();
         let patient = self.patient.and_then(|i| row.get(i).copied());
-        let ctx = RowCtx::new(self.view.key(), patient, self.view.as_of_year());
+        let ctx = RowCtx::new(self.view.key(), patient, self.view.as_of_year())
+            .with_detector(self.view.custom_detector());
         for (i, op) in ops.iter().enumerate() {
             let s = row.get(i).copied().unwrap_or("");
             let (cell, kind) = match op.field {

@@ -8,8 +8,13 @@
 //! hostile note or a custom pattern cannot stall a pipeline). Overlapping candidates are
 //! resolved by confidence, then length.
 
-use regex::{Regex, RegexSet};
-use serde::Serialize;
+use std::borrow::Cow;
+
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::catalog::Categories;
 
 use crate::error::{Error, Location, Result};
 
@@ -25,9 +30,9 @@ pub struct Span {
     /// Unicode code point offset of the end (exclusive).
     pub char_end: usize,
     /// PHI category (a category of the pack, e.g. `ssn`, `event_date`, `name`).
-    pub category: &'static str,
-    /// Detector id (`ssn-dashed`, `phone-nanp`, ...).
-    pub detector: &'static str,
+    pub category: Cow<'static, str>,
+    /// Detector id (`ssn-dashed`, `phone-nanp`, or a custom detector's id).
+    pub detector: Cow<'static, str>,
     /// Confidence in 0..=1.
     pub confidence: f32,
 }
@@ -78,12 +83,115 @@ pub fn builtin() -> Result<&'static Detector> {
 }
 
 struct Spec {
-    id: &'static str,
-    category: &'static str,
+    id: Cow<'static, str>,
+    category: Cow<'static, str>,
     /// Capture group holding the PHI (0: the whole match).
     group: usize,
     validate: Option<Validator>,
     confidence: f32,
+    /// Lower-case words one of which must stand within [`CONTEXT_WINDOW`] bytes before a match.
+    context: Vec<String>,
+}
+
+/// How far before a match a context word may stand, in bytes.
+pub const CONTEXT_WINDOW: usize = 48;
+
+/// Compiled-program limit for any one pattern: hostile configuration gets an error, not a
+/// process that eats memory.
+const PATTERN_SIZE_LIMIT: usize = 2 << 20;
+
+/// A detector from configuration (`policies/detectors.toml`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomDetector {
+    /// Unique id, reported with each span.
+    pub id: String,
+    /// Pack category of what it finds.
+    pub category: String,
+    /// Regular expression (`regex` crate syntax: linear time, no backreferences).
+    pub pattern: String,
+    /// Capture group holding the PHI (0: the whole match).
+    #[serde(default)]
+    pub group: usize,
+    /// Words (case-insensitive) one of which must stand shortly before a match.
+    #[serde(default)]
+    pub context: Vec<String>,
+    /// `luhn` to require a Luhn check digit over the digits found.
+    #[serde(default)]
+    pub validator: Option<String>,
+    /// Confidence in 0..=1 (higher wins overlaps).
+    #[serde(default = "default_confidence")]
+    pub confidence: f32,
+}
+
+fn default_confidence() -> f32 {
+    0.9
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DetectorsFile {
+    #[serde(default)]
+    detector: Vec<Spanned<CustomDetector>>,
+}
+
+fn builtin_validator(name: &str) -> Option<Validator> {
+    match name {
+        "luhn" => Some(|s: &str| luhn(&digits_of(s)) && digits_of(s).len() >= 2),
+        _ => None,
+    }
+}
+
+/// Parses and checks custom detectors: known category, unique id, a pattern that compiles
+/// within the size limit, a group the pattern has, a known validator, confidence in 0..=1.
+///
+/// # Errors
+/// [`Error::Catalog`] with line and column, naming the detector.
+pub fn parse_detectors(
+    text: &str,
+    source: &str,
+    categories: &Categories,
+) -> Result<Vec<CustomDetector>> {
+    let located = |offset: usize, message: String| Error::Catalog {
+        location: Location::from_offset(source, text, offset),
+        message,
+    };
+    let file: DetectorsFile = toml::from_str(text).map_err(|e| {
+        located(
+            e.span().map_or(0, |s| s.start),
+            e.message().trim_end().to_owned(),
+        )
+    })?;
+    let mut out: Vec<CustomDetector> = Vec::new();
+    for spanned in file.detector {
+        let at = spanned.span().start;
+        let d = spanned.into_inner();
+        let err = |m: String| located(at, format!("detector `{}`: {m}", d.id));
+        if d.id.is_empty() || out.iter().any(|o| o.id == d.id) {
+            return Err(err("the id is empty or used twice".into()));
+        }
+        if categories.get(&d.category).is_none() {
+            return Err(err(format!("unknown category `{}`", d.category)));
+        }
+        let re = RegexBuilder::new(&d.pattern)
+            .size_limit(PATTERN_SIZE_LIMIT)
+            .dfa_size_limit(PATTERN_SIZE_LIMIT)
+            .build()
+            .map_err(|e| err(format!("pattern does not compile: {e}")))?;
+        if d.group >= re.captures_len() {
+            return Err(err(format!("the pattern has no capture group {}", d.group)));
+        }
+        if let Some(v) = &d.validator
+            && builtin_validator(v).is_none()
+        {
+            return Err(err(format!("unknown validator `{v}` (known: luhn)")));
+        }
+        if !(0.0..=1.0).contains(&d.confidence) {
+            return Err(err("confidence must be within 0..=1".into()));
+        }
+        out.push(d);
+    }
+    Ok(out)
 }
 
 const MONTH: &str = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)";
@@ -91,18 +199,20 @@ const STREET_SUFFIX: &str = r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lan
 const US_STATES: &str = r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|PR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)";
 
 fn specs() -> Vec<(Spec, String)> {
-    let s = |id, category, pattern: String, group, validate, confidence| {
-        (
-            Spec {
-                id,
-                category,
-                group,
-                validate,
-                confidence,
-            },
-            pattern,
-        )
-    };
+    let s =
+        |id: &'static str, category: &'static str, pattern: String, group, validate, confidence| {
+            (
+                Spec {
+                    id: Cow::Borrowed(id),
+                    category: Cow::Borrowed(category),
+                    group,
+                    validate,
+                    confidence,
+                    context: Vec::new(),
+                },
+                pattern,
+            )
+        };
     vec![
         s("email", "email", r"(?i)\b[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}\b".into(), 0, None, 0.95),
         s("url", "url", r#"(?i)\b(?:https?://|ftp://|www\.)[^\s<>"'()\[\]]+[^\s<>"'()\[\].,;:!?]"#.into(), 0, None, 0.9),
@@ -463,8 +573,8 @@ impl NameLexicon {
                 end: e,
                 char_start: 0,
                 char_end: 0,
-                category: "name",
-                detector: "name-lexicon",
+                category: Cow::Borrowed("name"),
+                detector: Cow::Borrowed("name-lexicon"),
                 confidence,
             });
             i = j;
@@ -477,7 +587,7 @@ impl std::fmt::Debug for Detector {
         f.debug_struct("Detector")
             .field(
                 "detectors",
-                &self.specs.iter().map(|s| s.id).collect::<Vec<_>>(),
+                &self.specs.iter().map(|s| s.id.as_ref()).collect::<Vec<_>>(),
             )
             .finish()
     }
@@ -493,10 +603,18 @@ impl Detector {
     /// ```
     /// let d = phiguard::text::Detector::builtin().unwrap();
     /// let spans = d.detect("Pt seen 03/04/2021, SSN 123-45-6789, call (316) 555-0123.");
-    /// let cats: Vec<&str> = spans.iter().map(|s| s.category).collect();
+    /// let cats: Vec<&str> = spans.iter().map(|s| s.category.as_ref()).collect();
     /// assert_eq!(cats, ["event_date", "ssn", "phone"]);
     /// ```
     pub fn builtin() -> Result<Self> {
+        Self::with_custom(&[])
+    }
+
+    /// The built-in detectors plus custom ones (checked by [`parse_detectors`]).
+    ///
+    /// # Errors
+    /// [`Error::Catalog`] naming a custom detector whose pattern exceeds the size limit.
+    pub fn with_custom(custom: &[CustomDetector]) -> Result<Self> {
         let mut specs = Vec::new();
         let mut patterns = Vec::new();
         for (spec, pattern) in specs_list() {
@@ -514,10 +632,30 @@ impl Detector {
             },
             message: format!("detector pattern does not compile: {e}"),
         };
-        let set = RegexSet::new(&patterns).map_err(compile_err)?;
+        for d in custom {
+            patterns.push(d.pattern.clone());
+            specs.push(Spec {
+                id: Cow::Owned(d.id.clone()),
+                category: Cow::Owned(d.category.clone()),
+                group: d.group,
+                validate: d.validator.as_deref().and_then(builtin_validator),
+                confidence: d.confidence,
+                context: d.context.iter().map(|w| w.to_lowercase()).collect(),
+            });
+        }
+        let set = RegexSetBuilder::new(&patterns)
+            .size_limit(PATTERN_SIZE_LIMIT * 8)
+            .dfa_size_limit(PATTERN_SIZE_LIMIT * 8)
+            .build()
+            .map_err(compile_err)?;
         let regexes = patterns
             .iter()
-            .map(|p| Regex::new(p))
+            .map(|p| {
+                RegexBuilder::new(p)
+                    .size_limit(PATTERN_SIZE_LIMIT)
+                    .dfa_size_limit(PATTERN_SIZE_LIMIT)
+                    .build()
+            })
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(compile_err)?;
         let names = NameLexicon::load().map_err(compile_err)?;
@@ -530,8 +668,10 @@ impl Detector {
     }
 
     /// Detector ids and their categories.
-    pub fn detectors(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
-        self.specs.iter().map(|s| (s.id, s.category))
+    pub fn detectors(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.specs
+            .iter()
+            .map(|s| (s.id.as_ref(), s.category.as_ref()))
     }
 
     /// Finds PHI spans in `text`, non-overlapping, in order.
@@ -543,12 +683,12 @@ impl Detector {
             };
             if spec.group == 0 {
                 for m in re.find_iter(text) {
-                    push_span(&mut found, spec, m.start(), m.end(), m.as_str());
+                    push_span(&mut found, spec, text, m.start(), m.end(), m.as_str());
                 }
             } else {
                 for c in re.captures_iter(text) {
                     if let Some(m) = c.get(spec.group) {
-                        push_span(&mut found, spec, m.start(), m.end(), m.as_str());
+                        push_span(&mut found, spec, text, m.start(), m.end(), m.as_str());
                     }
                 }
             }
@@ -562,18 +702,35 @@ fn specs_list() -> Vec<(Spec, String)> {
     specs()
 }
 
-fn push_span(found: &mut Vec<Span>, spec: &Spec, start: usize, end: usize, value: &str) {
+fn push_span(
+    found: &mut Vec<Span>,
+    spec: &Spec,
+    text: &str,
+    start: usize,
+    end: usize,
+    value: &str,
+) {
     let (start, end, value) = trim_span(start, end, value);
     if start == end || spec.validate.is_some_and(|v| !v(value)) {
         return;
+    }
+    if !spec.context.is_empty() {
+        let mut from = start.saturating_sub(CONTEXT_WINDOW);
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        let window = text.get(from..start).unwrap_or("").to_lowercase();
+        if !spec.context.iter().any(|w| window.contains(w.as_str())) {
+            return;
+        }
     }
     found.push(Span {
         start,
         end,
         char_start: 0,
         char_end: 0,
-        category: spec.category,
-        detector: spec.id,
+        category: spec.category.clone(),
+        detector: spec.id.clone(),
         confidence: spec.confidence,
     });
 }
@@ -589,7 +746,7 @@ fn trim_span(start: usize, _end: usize, value: &str) -> (usize, usize, &str) {
 /// longer one, two date forms), then keeps the best of overlapping spans across categories
 /// (confidence, then length, then earlier), and fills in character offsets.
 fn resolve(mut spans: Vec<Span>, text: &str) -> Vec<Span> {
-    spans.sort_by(|a, b| a.category.cmp(b.category).then(a.start.cmp(&b.start)));
+    spans.sort_by(|a, b| a.category.cmp(&b.category).then(a.start.cmp(&b.start)));
     let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
     for s in spans {
         match merged.last_mut() {
@@ -859,7 +1016,14 @@ mod tests {
         let d = Detector::builtin().unwrap();
         d.detect(text)
             .into_iter()
-            .map(|s| (s.category, text[s.start..s.end].to_owned()))
+            .map(|s| {
+                let cat = CATEGORIES
+                    .iter()
+                    .find(|c| **c == s.category)
+                    .copied()
+                    .unwrap_or("?");
+                (cat, text[s.start..s.end].to_owned())
+            })
             .collect()
     }
 
@@ -1154,7 +1318,7 @@ pub fn evaluate(
             sc.covered += u64::from(covered);
         }
         for f in &found {
-            let sc = by.entry(f.category.to_owned()).or_default();
+            let sc = by.entry(f.category.to_string()).or_default();
             sc.predicted += 1;
             sc.predicted_true += u64::from(
                 case.spans

@@ -450,3 +450,70 @@ fn notes_are_scrubbed_span_by_span_per_role() {
     let (billing, _) = run("billing_analyst", "HPAYMT");
     assert_eq!(billing, "<null>", "no notes for payment");
 }
+
+#[test]
+fn custom_detectors_are_checked_at_load_and_used_when_scrubbing() {
+    let with = |toml: &str| {
+        let mut src = Engine::default_sources();
+        src.detectors = Some(Source::new("detectors.toml", toml));
+        Engine::from_sources(&src)
+    };
+    let ok = with(
+        "[[detector]]\nid = \"study-id\"\ncategory = \"mrn\"\npattern = '\\bSUBJ-(\\d{6})\\b'\ngroup = 1\ncontext = [\"subject\"]\n",
+    )
+    .unwrap();
+    let req = AccessRequest {
+        as_of_year: Some(2026),
+        ..AccessRequest::new("a", ["data_analyst"], "HRESCH", "free-text")
+    };
+    let view = ok.view(&req).unwrap();
+    assert_eq!(
+        view.scrub_text("Subject SUBJ-123456 enrolled.")
+            .unwrap()
+            .as_deref(),
+        Some("Subject SUBJ-[MRN] enrolled.")
+    );
+    assert_eq!(
+        view.scrub_text("Code SUBJ-123456 listed.")
+            .unwrap()
+            .as_deref(),
+        Some("Code SUBJ-123456 listed."),
+        "context word required"
+    );
+
+    for (toml, want) in [
+        (
+            "[[detector]]\nid = \"x\"\ncategory = \"nope\"\npattern = 'a'\n",
+            "unknown category `nope`",
+        ),
+        (
+            "[[detector]]\nid = \"x\"\ncategory = \"mrn\"\npattern = '(unclosed'\n",
+            "pattern does not compile",
+        ),
+        (
+            "[[detector]]\nid = \"x\"\ncategory = \"mrn\"\npattern = 'a'\ngroup = 2\n",
+            "no capture group 2",
+        ),
+        (
+            "[[detector]]\nid = \"x\"\ncategory = \"mrn\"\npattern = '(a)\\1'\n",
+            "pattern does not compile",
+        ),
+        (
+            "[[detector]]\nid = \"x\"\ncategory = \"mrn\"\npattern = '\\w{1000}\\w{1000}\\w{1000}'\n",
+            "pattern does not compile",
+        ),
+        (
+            "[[detector]]\nid = \"x\"\ncategory = \"mrn\"\npattern = 'a'\nvalidator = \"crc\"\n",
+            "unknown validator",
+        ),
+    ] {
+        let err = with(toml).unwrap_err();
+        assert_eq!(err.code(), "catalog", "{err}");
+        assert!(
+            err.to_string().starts_with("detectors.toml:1:1:")
+                || err.to_string().starts_with("detectors.toml:"),
+            "{err}"
+        );
+        assert!(err.to_string().contains(want), "{err} lacks {want}");
+    }
+}
