@@ -100,18 +100,22 @@ pub(crate) fn run(out: &Path) -> Result<(), Error> {
             output.display()
         );
         if !name.contains("break-glass") {
-            columns.push((
-                name.clone(),
-                req.purpose.clone(),
-                view.plan(&RecordAttrs::default())?,
-            ));
+            columns.push((name.clone(), req.purpose.clone(), view.plan_for_others()?));
         }
     }
     audit.flush()?;
     let matrix = out.join("matrix.html");
     std::fs::write(
         &matrix,
-        crate::html::matrix(&engine, catalog, &columns, &RecordAttrs::default()),
+        crate::html::matrix(
+            &engine,
+            catalog,
+            &columns,
+            &RecordAttrs {
+                confidentiality: "N".into(),
+                ..RecordAttrs::default()
+            },
+        ),
     )
     .map_err(|e| io_err(&matrix, e))?;
     let f = std::fs::File::open(&audit_path).map_err(|e| io_err(&audit_path, e))?;

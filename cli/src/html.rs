@@ -19,6 +19,7 @@ fn color(t: &str) -> &'static str {
         "shift" => "#fff3bf",
         "pseudonymize" => "#d3f9d8",
         "generalize" => "#d0ebff",
+        "scrub" => "#e5dbff",
         _ => "#e9ecef",
     }
 }
@@ -51,6 +52,7 @@ Record attributes: labels [{}], confidentiality {}, care team {}. Deny by defaul
         "shift",
         "pseudonymize",
         "generalize",
+        "scrub",
         "redact",
     ] {
         let _ = write!(h, "<span style=\"background:{}\">{t}</span>", color(t));
