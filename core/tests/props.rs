@@ -152,3 +152,20 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Whenever a later date (death, visit) could reveal an age over 89 next to the birth
+    /// year, the birth year is already folded into 90+: the reference year is never earlier
+    /// than the events in the data.
+    #[test]
+    fn a_kept_birth_year_never_reveals_an_age_over_89(birth in 1850i64..2026, gap in 0i64..130, extra in 0i64..40) {
+        let event = birth + gap;
+        let as_of = event + extra;
+        let p = GeneralizeParams::Year { fold_age_over: Some(89) };
+        let mut out = String::new();
+        prop_assert!(treat::generalize(&format!("{birth:04}-06-15"), &p, as_of, &mut out));
+        if event - birth > 89 {
+            prop_assert_eq!(out.as_str(), "90+");
+        }
+    }
+}
