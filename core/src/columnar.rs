@@ -300,13 +300,14 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
     summary.treatments = counts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     summary.plans = view.plans_compiled();
     let out_schema = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
-    let batch = RecordBatch::try_new(out_schema, columns).map_err(|e| {
+    let out_batch = RecordBatch::try_new(out_schema, columns).map_err(|e| {
         Error::input(
             Location::line("<batch>", 0),
             format!("cannot assemble the output batch: {e}"),
         )
     })?;
     if view.is_audited() {
+        // The audit names the records released by their original ids, read from the input.
         let id_col = view
             .catalog()
             .record
@@ -330,7 +331,7 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
             view.audit_disclosure(plan, ids, n)?;
         }
     }
-    Ok((batch, summary))
+    Ok((out_batch, summary))
 }
 
 /// De-identifies batches on all cores, slicing large ones into [`SLICE_ROWS`] rows; the output

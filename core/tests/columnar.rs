@@ -140,3 +140,24 @@ fn untreatable_types_are_errors_not_leaks() {
     assert_eq!(err.code(), "input");
     assert!(err.to_string().contains("birth_date"), "{err}");
 }
+
+#[test]
+fn audit_names_released_records_by_their_original_ids() {
+    let batch = sample_batch();
+    let sink = Arc::new(phiguard::audit::MemorySink::default());
+    let v = view("data_analyst", "HRESCH").with_audit(sink.clone());
+    let (out, _) = deidentify_batch(&v, &batch.slice(0, 3)).unwrap();
+    assert_eq!(
+        out.column(0).null_count(),
+        3,
+        "ids are redacted in the output"
+    );
+    let events = sink.events();
+    let disclosure = events.iter().find(|e| e.kind == "disclosure").unwrap();
+    let ids = batch.column(0).as_string::<i32>();
+    assert_eq!(
+        disclosure.records,
+        (0..3).map(|r| ids.value(r).to_owned()).collect::<Vec<_>>()
+    );
+    assert_eq!(disclosure.count, 3);
+}
