@@ -17,7 +17,7 @@ use arrow_array::types::{
 use arrow_array::{Array, ArrayRef, RecordBatch, new_null_array};
 use arrow_schema::{DataType, Field, Schema};
 
-use crate::engine::{AttrUse, View};
+use crate::engine::{AttrUse, Disclosures, View};
 use crate::error::{Error, Location, Result};
 use crate::io::Summary;
 use crate::plan::{Applied, Plan, RowCtx, Treatment};
@@ -315,21 +315,17 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
             .as_ref()
             .and_then(|c| by_name.get(c))
             .map(|&i| batch.column(i).clone());
-        let mut per_plan: HashMap<&str, (Vec<String>, u64)> = HashMap::new();
+        let mut released = Disclosures::default();
         let mut scratch = String::new();
         for row in 0..rows {
             let Some(plan) = plan_of(row) else { continue };
-            let entry = per_plan.entry(plan.id.as_str()).or_default();
-            if let Some(c) = &id_col
-                && let Some(id) = cell_text(c.as_ref(), row, &mut scratch, "id")?
-            {
-                entry.0.push(id.to_owned());
-            }
-            entry.1 += 1;
+            let id = match &id_col {
+                Some(c) => cell_text(c.as_ref(), row, &mut scratch, "id")?,
+                None => None,
+            };
+            released.add(&plan.id, id);
         }
-        for (plan, (ids, n)) in per_plan {
-            view.audit_disclosure(plan, ids, n)?;
-        }
+        view.audit_disclosures(released)?;
     }
     Ok((out_batch, summary))
 }

@@ -5,7 +5,7 @@
 //! [`Plan`] per distinct set of record attributes, caches it, audits the decision once, and
 //! applies plans to records without asking Cedar again.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
@@ -527,20 +527,23 @@ impl View {
         }
     }
 
-    /// Audits the release of `count` records (ids when known) under `plan`.
+    /// Audits released records: one `disclosure` event per plan, in plan id order.
     ///
     /// # Errors
     /// [`Error::Audit`] when the sink fails.
-    pub fn audit_disclosure(&self, plan: &str, records: Vec<String>, count: u64) -> Result<()> {
-        if self.audit.is_none() || count == 0 {
+    pub fn audit_disclosures(&self, released: Disclosures) -> Result<()> {
+        if self.audit.is_none() {
             return Ok(());
         }
-        self.emit(AuditEvent {
-            kind: "disclosure".into(),
-            records,
-            count,
-            ..self.event_base(plan)
-        })
+        for (plan, (records, count)) in released.0 {
+            self.emit(AuditEvent {
+                kind: "disclosure".into(),
+                records,
+                count,
+                ..self.event_base(&plan)
+            })?;
+        }
+        Ok(())
     }
 
     /// Record attributes from a record, given a way to read a column or path as text.
@@ -723,6 +726,23 @@ pub enum AttrUse {
     },
     /// Labels, confidentiality, care team or consent: a plan per distinct attribute set.
     Full,
+}
+
+/// Records released, per plan id: gathered while treating, audited by
+/// [`View::audit_disclosures`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Disclosures(BTreeMap<String, (Vec<String>, u64)>);
+
+impl Disclosures {
+    /// Notes one record released under `plan`, with its original id when known.
+    pub fn add(&mut self, plan: &str, record_id: Option<&str>) {
+        let entry = match self.0.get_mut(plan) {
+            Some(e) => e,
+            None => self.0.entry(plan.to_owned()).or_default(),
+        };
+        entry.0.extend(record_id.map(str::to_owned));
+        entry.1 += 1;
+    }
 }
 
 /// What [`View::apply_json`] did to one record.

@@ -11,7 +11,7 @@ use std::io::{BufRead, Read, Write};
 
 use csv::ByteRecord;
 
-use crate::engine::View;
+use crate::engine::{Disclosures, View};
 use crate::error::{Error, Location, Result};
 use crate::rows::{RowApplier, RowOut};
 
@@ -64,7 +64,7 @@ struct ChunkOut {
     bytes: Vec<u8>,
     rows: u64,
     counts: HashMap<&'static str, u64>,
-    disclosures: HashMap<String, (Vec<String>, u64)>,
+    disclosures: Disclosures,
 }
 
 /// A run of whole CSV records and the line its first record starts on.
@@ -293,9 +293,7 @@ pub fn deidentify_csv<R: Read + Send, W: Write + Send>(
     // batch N+1 is read. Audit events for a batch are recorded before its bytes are written.
     let mut write_batch = |parts: Vec<ChunkOut>, summary: &mut Summary| -> Result<()> {
         for part in parts {
-            for (plan, (ids, n)) in part.disclosures {
-                view.audit_disclosure(&plan, ids, n)?;
-            }
+            view.audit_disclosures(part.disclosures)?;
             out.write_all(&part.bytes)
                 .map_err(|e| Error::io("<output>", e))?;
             summary.add(&part.counts);
@@ -395,7 +393,7 @@ fn process_chunk(
     let mut wtr = csv::WriterBuilder::new()
         .delimiter(opts.delimiter)
         .from_writer(Vec::with_capacity(chunk.bytes.len()));
-    let mut disclosures: HashMap<String, (Vec<String>, u64)> = HashMap::new();
+    let mut disclosures = Disclosures::default();
     let mut out = RowOut::default();
     let mut rec = ByteRecord::new();
     let mut n = 0u64;
@@ -460,11 +458,7 @@ fn process_chunk(
             .map_err(write_err)?;
         n += 1;
         if audited && let Some(plan) = out.plan() {
-            let entry = disclosures.entry(plan.id.clone()).or_default();
-            if let Some(id) = rows.id_column().and_then(|i| row.get(i)) {
-                entry.0.push((*id).to_owned());
-            }
-            entry.1 += 1;
+            disclosures.add(&plan.id, rows.id_column().and_then(|i| row.get(i)).copied());
         }
         // Keep the allocation, drop the borrows of `rec`.
         row.clear();
@@ -547,7 +541,7 @@ pub fn deidentify_ndjson<R: BufRead, W: Write>(
         };
         #[cfg(not(feature = "parallel"))]
         let done: Vec<Result<_>> = chunk.iter().map(treat).collect();
-        let mut disclosures: BTreeMap<String, (Vec<String>, u64)> = BTreeMap::new();
+        let mut disclosures = Disclosures::default();
         for r in done {
             let (s, o) = r?;
             output
@@ -555,14 +549,10 @@ pub fn deidentify_ndjson<R: BufRead, W: Write>(
                 .and_then(|()| output.write_all(b"\n"))
                 .map_err(|e| Error::io("<output>", e))?;
             summary.add(&o.counts);
-            let d = disclosures.entry(o.plan).or_default();
-            d.0.extend(o.record_id);
-            d.1 += 1;
+            disclosures.add(&o.plan, o.record_id.as_deref());
             summary.rows += 1;
         }
-        for (plan, (ids, n)) in disclosures {
-            view.audit_disclosure(&plan, ids, n)?;
-        }
+        view.audit_disclosures(disclosures)?;
         progress(summary.rows);
     }
     output.flush().map_err(|e| Error::io("<output>", e))?;
@@ -600,13 +590,11 @@ pub fn deidentify_json<R: Read, W: Write>(
         )
     })?;
     let mut summary = Summary::default();
-    let mut disclosures: BTreeMap<String, (Vec<String>, u64)> = BTreeMap::new();
+    let mut disclosures = Disclosures::default();
     let mut one = |v: &mut serde_json::Value, n: u64| -> Result<()> {
         let o = view.apply_json(v, src, n)?;
         summary.add(&o.counts);
-        let d = disclosures.entry(o.plan).or_default();
-        d.0.extend(o.record_id);
-        d.1 += 1;
+        disclosures.add(&o.plan, o.record_id.as_deref());
         summary.rows += 1;
         Ok(())
     };
@@ -618,9 +606,7 @@ pub fn deidentify_json<R: Read, W: Write>(
         }
         v => one(v, 1)?,
     }
-    for (plan, (ids, n)) in disclosures {
-        view.audit_disclosure(&plan, ids, n)?;
-    }
+    view.audit_disclosures(disclosures)?;
     serde_json::to_writer_pretty(&mut output, &doc).map_err(|e| Error::io("<output>", e.into()))?;
     output
         .write_all(b"\n")
