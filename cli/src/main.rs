@@ -164,7 +164,7 @@ struct DeidentifyArgs {
     /// Output file (written to a temporary file and renamed when complete).
     #[arg(short, long)]
     output: PathBuf,
-    /// Rows per chunk.
+    /// NDJSON records per parallel batch (CSV is cut into 1 MiB chunks of whole records).
     #[arg(long, default_value_t = 16_384)]
     chunk_rows: usize,
     /// Print nothing but errors.

@@ -1,7 +1,7 @@
 //! Streaming readers and writers: CSV and JSON / NDJSON in, the same format out.
 //!
-//! Input is read in chunks of rows (constant memory); each chunk is treated in parallel and
-//! written in order. Every malformed input — ragged rows, bad quoting, invalid UTF-8, broken
+//! Input is read in chunks (1 MiB of whole records for CSV, a number of lines for NDJSON), so
+//! memory stays constant; each chunk is treated in parallel and written in order. Every malformed input — ragged rows, bad quoting, invalid UTF-8, broken
 //! JSON, excessive nesting, oversized fields — stops the run with an error naming the source,
 //! line and field. A row is never skipped: the run fails instead, and callers write to a
 //! temporary file so no partial output is left looking complete.
@@ -20,7 +20,8 @@ use crate::rows::{RowApplier, RowOut};
 pub struct IoOptions {
     /// Name of the input used in error locations.
     pub source: String,
-    /// Rows per chunk (memory bound: about `chunk_rows` × row size, twice).
+    /// NDJSON records treated per parallel batch (memory: about `chunk_rows` × record size,
+    /// twice). CSV is cut into 1 MiB chunks of whole records instead.
     pub chunk_rows: usize,
     /// Largest accepted field, in bytes.
     pub max_field_bytes: usize,
