@@ -344,6 +344,42 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
+/// A temporary file beside `output`: writes go there, and only [`publish`] makes them the
+/// output, so a failed run never leaves a partial file looking complete.
+fn partial_beside(output: &Path) -> Result<tempfile::NamedTempFile, Error> {
+    let dir = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".phiguard-")
+        .suffix(".partial")
+        .tempfile_in(&dir)
+        .map_err(|e| io_err(&dir, e))
+}
+
+/// Syncs the finished temporary file and renames it to `output`.
+fn publish(tmp: tempfile::NamedTempFile, output: &Path) -> Result<(), Error> {
+    tmp.as_file().sync_all().map_err(|e| io_err(output, e))?;
+    tmp.persist(output).map_err(|e| io_err(output, e.error))?;
+    Ok(())
+}
+
+impl Who {
+    fn request(&self, catalog: String) -> AccessRequest {
+        AccessRequest {
+            user: self.user.clone(),
+            roles: self.role.clone(),
+            purpose: self.purpose.clone(),
+            operation: self.operation.clone(),
+            break_glass_reason: self.break_glass_reason.clone(),
+            department: None,
+            catalog,
+            as_of_year: self.as_of_year,
+        }
+    }
+}
+
 pub(crate) struct Job<'a> {
     pub view: &'a View,
     pub input: &'a Path,
@@ -362,15 +398,7 @@ pub(crate) fn run_job(job: &Job<'_>) -> Result<Summary, Error> {
         inner: input,
         count: count.clone(),
     };
-    let dir = match job.output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".phiguard-")
-        .suffix(".partial")
-        .tempfile_in(&dir)
-        .map_err(|e| io_err(&dir, e))?;
+    let tmp = partial_beside(job.output)?;
     let bar = (job.progress && total > 8 << 20).then(|| {
         let bar = indicatif::ProgressBar::new(total);
         bar.set_style(
@@ -408,11 +436,7 @@ pub(crate) fn run_job(job: &Job<'_>) -> Result<Summary, Error> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| io_err(job.output, e))?;
-    tmp.persist(job.output)
-        .map_err(|e| io_err(job.output, e.error))?;
+    publish(tmp, job.output)?;
     Ok(summary)
 }
 
@@ -451,16 +475,7 @@ fn deidentify(a: &DeidentifyArgs) -> Result<Summary, Error> {
             (engine, name)
         }
     };
-    let request = AccessRequest {
-        user: a.who.user.clone(),
-        roles: a.who.role.clone(),
-        purpose: a.who.purpose.clone(),
-        operation: a.who.operation.clone(),
-        break_glass_reason: a.who.break_glass_reason.clone(),
-        department: None,
-        catalog,
-        as_of_year: a.who.as_of_year,
-    };
+    let request = a.who.request(catalog);
     let mut view = engine.view(&request)?;
     let key = a.key_file.as_deref().map(read_key).transpose()?;
     if let Some(k) = &key {
@@ -832,16 +847,7 @@ fn scrub(
 ) -> Result<(), Error> {
     let engine = load_engine(who.policies.as_deref())?;
     let (engine, catalog) = with_catalog(engine, who.catalog.as_deref().unwrap_or("free-text"))?;
-    let request = AccessRequest {
-        user: who.user.clone(),
-        roles: who.role.clone(),
-        purpose: who.purpose.clone(),
-        operation: who.operation.clone(),
-        break_glass_reason: who.break_glass_reason.clone(),
-        department: None,
-        catalog,
-        as_of_year: who.as_of_year,
-    };
+    let request = who.request(catalog);
     let mut view = engine.view(&request)?;
     if let Some(k) = key_file {
         view = view.with_key(read_key(k)?);
@@ -883,17 +889,8 @@ fn scrub(
         })?;
         result = view.scrub_text(&text)?.unwrap_or_default();
     }
-    let dir = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".phiguard-")
-        .suffix(".partial")
-        .tempfile_in(&dir)
-        .map_err(|e| io_err(&dir, e))?;
+    let mut tmp = partial_beside(output)?;
     tmp.write_all(result.as_bytes())
         .map_err(|e| io_err(output, e))?;
-    tmp.persist(output).map_err(|e| io_err(output, e.error))?;
-    Ok(())
+    publish(tmp, output)
 }
