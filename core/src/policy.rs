@@ -267,13 +267,19 @@ impl Pack {
         for g in categories.groups() {
             generated.push(Entity::new_no_attrs(uid("Group", g)?, HashSet::new()));
         }
+        // A category's static resource scope: its field and its groups (see `Decider::decide`).
+        let mut field_scope = HashMap::new();
         for c in categories.iter() {
             let parents = c
                 .groups
                 .iter()
                 .map(|g| uid("Group", g))
                 .collect::<Result<HashSet<_>>>()?;
-            generated.push(Entity::new_no_attrs(uid("Field", &c.name)?, parents));
+            let field = uid("Field", &c.name)?;
+            let mut scope = parents.clone();
+            scope.insert(field.clone());
+            field_scope.insert(c.name.clone(), scope);
+            generated.push(Entity::new_no_attrs(field, parents));
         }
         let entities = base.add_entities(generated, Some(&schema)).map_err(|e| {
             let (_, msg) = diag_parts(&e);
@@ -351,16 +357,6 @@ impl Pack {
             }
             None => None,
         };
-
-        let mut field_scope = HashMap::new();
-        for c in categories.iter() {
-            let mut set = HashSet::new();
-            set.insert(uid("Field", &c.name)?);
-            for g in &c.groups {
-                set.insert(uid("Group", g)?);
-            }
-            field_scope.insert(c.name.clone(), set);
-        }
 
         Ok(Pack {
             schema,
