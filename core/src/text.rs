@@ -613,15 +613,16 @@ impl Detector {
     /// The built-in detectors plus custom ones (checked by [`parse_detectors`]).
     ///
     /// # Errors
-    /// [`Error::Catalog`] naming a custom detector whose pattern exceeds the size limit.
+    /// [`Error::Policy`] when the combined patterns exceed the size limits (each custom
+    /// pattern was already checked on its own by [`parse_detectors`]).
     pub fn with_custom(custom: &[CustomDetector]) -> Result<Self> {
-        let mut specs = Vec::new();
+        let mut all = Vec::new();
         let mut patterns = Vec::new();
-        for (spec, pattern) in specs_list() {
+        for (spec, pattern) in specs() {
             // ASCII word boundaries: a Unicode `\b` keeps the regex crate off its fast DFA
             // engines whenever the text holds a non-ASCII character.
             patterns.push(pattern.replace(r"\b", r"(?-u:\b)"));
-            specs.push(spec);
+            all.push(spec);
         }
         let compile_err = |e: regex::Error| Error::Policy {
             location: Location {
@@ -634,7 +635,7 @@ impl Detector {
         };
         for d in custom {
             patterns.push(d.pattern.clone());
-            specs.push(Spec {
+            all.push(Spec {
                 id: Cow::Owned(d.id.clone()),
                 category: Cow::Owned(d.category.clone()),
                 group: d.group,
@@ -662,7 +663,7 @@ impl Detector {
         Ok(Detector {
             set,
             regexes,
-            specs,
+            specs: all,
             names,
         })
     }
@@ -696,10 +697,6 @@ impl Detector {
         self.names.find(text, &mut found);
         resolve(found, text)
     }
-}
-
-fn specs_list() -> Vec<(Spec, String)> {
-    specs()
 }
 
 fn push_span(
