@@ -316,8 +316,15 @@ impl Engine {
             Some(y) => y,
             None => current_year()?,
         };
+        let field_index = catalog
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.clone(), i))
+            .collect();
         Ok(View {
             pack: self.pack.clone(),
+            field_index: Arc::new(field_index),
             request: request.clone(),
             break_glass: emergency,
             catalog: Arc::new(catalog),
@@ -360,6 +367,9 @@ fn default_clock() -> String {
 #[derive(Clone)]
 pub struct View {
     pack: Arc<Pack>,
+    /// Catalog field name or path -> index; plans list fields in catalog order, so it serves
+    /// every plan of the view.
+    field_index: Arc<HashMap<String, usize>>,
     request: AccessRequest,
     break_glass: bool,
     catalog: Arc<Catalog>,
@@ -667,12 +677,6 @@ impl View {
             .and_then(|p| first_leaf(record, p))
             .map(str::to_owned);
         let plan = self.plan(&attrs)?;
-        let index: HashMap<&str, usize> = plan
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.field.as_str(), i))
-            .collect();
         let ctx = RowCtx::new(self.key.as_ref(), patient.as_deref(), self.as_of_year)
             .with_detector(self.pack.custom_detector());
         let mut outcome = JsonOutcome {
@@ -683,7 +687,7 @@ impl View {
         let mut path = String::new();
         let mut buf = String::new();
         walk(record, &mut path, 0, &mut |p, v| {
-            let name = match index.get(p) {
+            let name = match self.field_index.get(p) {
                 Some(&i) => {
                     let f = plan
                         .fields
