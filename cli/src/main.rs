@@ -445,21 +445,7 @@ pub(crate) fn open_audit(
     path: &Path,
     key: &KeyRing,
 ) -> Result<Arc<ChainedLog<BufWriter<File>>>, Error> {
-    let tail = if path.exists() {
-        let f = File::open(path).map_err(|e| io_err(path, e))?;
-        phiguard::audit::verify(BufReader::new(f), key)?.0
-    } else {
-        phiguard::audit::Tail {
-            seq: 0,
-            mac: "0".repeat(64),
-        }
-    };
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| io_err(path, e))?;
-    Ok(Arc::new(ChainedLog::resume(BufWriter::new(f), key, tail)))
+    Ok(Arc::new(ChainedLog::open(path, key)?))
 }
 
 fn deidentify(a: &DeidentifyArgs) -> Result<Summary, Error> {

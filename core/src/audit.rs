@@ -178,6 +178,31 @@ impl<W: Write + Send> ChainedLog<W> {
     }
 }
 
+impl ChainedLog<std::io::BufWriter<std::fs::File>> {
+    /// Opens the log file at `path` for appending: an existing log is verified first and its
+    /// chain continued; a missing one is created.
+    ///
+    /// # Errors
+    /// [`Error::Audit`] when the existing log fails verification (wrong key or tampering),
+    /// [`Error::Io`] when the file cannot be read or opened.
+    pub fn open(path: &std::path::Path, key: &KeyRing) -> Result<Self> {
+        let tail = match std::fs::File::open(path) {
+            Ok(f) => verify(std::io::BufReader::new(f), key)?.0,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Tail {
+                seq: 0,
+                mac: GENESIS.to_owned(),
+            },
+            Err(e) => return Err(Error::io(path.display(), e)),
+        };
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::io(path.display(), e))?;
+        Ok(Self::resume(std::io::BufWriter::new(f), key, tail))
+    }
+}
+
 impl<W: Write + Send> AuditSink for ChainedLog<W> {
     fn record(&self, event: &AuditEvent) -> Result<()> {
         let body = serde_json::to_string(event).map_err(|e| audit_err(None, e.to_string()))?;

@@ -104,6 +104,73 @@ fn bind(view: &View, schema: &Schema) -> Bound {
     }
 }
 
+/// Like [`View::attr_use_in`], except that a patient column only matters when the user's own
+/// record is treated differently from others' (the principal is a patient).
+fn effective_attr_use(view: &View, columns: &HashMap<String, usize>) -> Result<AttrUse> {
+    match view.attr_use_in(columns) {
+        AttrUse::OwnRecordOnly { .. } => {
+            let others = view.plan_for_others()?;
+            let own = view.plan(&RecordAttrs {
+                confidentiality: "N".into(),
+                own_record: true,
+                ..RecordAttrs::default()
+            })?;
+            let same = others
+                .fields
+                .iter()
+                .zip(&own.fields)
+                .all(|(a, b)| a.treatment == b.treatment)
+                && others.spans.len() == own.spans.len()
+                && others
+                    .spans
+                    .iter()
+                    .zip(&own.spans)
+                    .all(|((ka, a), (kb, b))| ka == kb && a.treatment == b.treatment);
+            Ok(if same { AttrUse::None } else { AttrUse::Full })
+        }
+        other => Ok(other),
+    }
+}
+
+/// The schema [`deidentify_batch`] gives batches of `input` under `view`: the same for every
+/// batch, so it can be declared up front (Spark's `mapInArrow`, a Parquet writer).
+///
+/// When one plan serves every row, a column in clear and a redacted column keep their type
+/// (redacted ones become nullable); every other catalog column becomes `Utf8`. When rows carry
+/// attributes that change their plan, every catalog column becomes `Utf8`. Columns not in the
+/// catalog keep their type, nullable (they are all null).
+///
+/// # Errors
+/// The errors of [`View::plan`].
+pub fn output_schema(view: &View, input: &Schema) -> Result<Schema> {
+    let bound = bind(view, input);
+    let by_name: HashMap<String, usize> = bound
+        .names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.clone(), i))
+        .collect();
+    let uniform = effective_attr_use(view, &by_name)? == AttrUse::None;
+    let plan = view.plan_for_others()?;
+    let fields: Vec<Field> = input
+        .fields()
+        .iter()
+        .zip(&bound.field)
+        .map(|(f, fi)| {
+            let treatment = fi.and_then(|i| plan.fields.get(i)).map(|p| &p.treatment);
+            match treatment {
+                None => f.as_ref().clone().with_nullable(true),
+                Some(Treatment::Clear) if uniform => f.as_ref().clone(),
+                Some(Treatment::Redact(r)) if uniform && r.placeholder.is_none() => {
+                    f.as_ref().clone().with_nullable(true)
+                }
+                Some(_) => Field::new(f.name(), DataType::Utf8, true),
+            }
+        })
+        .collect();
+    Ok(Schema::new_with_metadata(fields, input.metadata().clone()))
+}
+
 /// De-identifies one record batch; returns the treated batch and what was done.
 ///
 /// Columns keep their position and name. A column in clear keeps its type and buffers; a
@@ -133,28 +200,8 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
             .collect(),
         ..Summary::default()
     };
-    // One plan per row when rows carry attributes; usually one plan for all.
-    let user = view.request().user.as_str();
-    let attr_use = match view.attr_use_in(&by_name) {
-        // Rows of other patients all get one plan: per-row plans only if the user is a patient here.
-        AttrUse::OwnRecordOnly { patient_column } => {
-            let col = by_name
-                .get(&patient_column)
-                .map(|&i| batch.column(i).clone());
-            let mut scratch = String::new();
-            let mut any = false;
-            if let Some(c) = col {
-                for r in 0..rows {
-                    if cell_text(c.as_ref(), r, &mut scratch, &patient_column)? == Some(user) {
-                        any = true;
-                        break;
-                    }
-                }
-            }
-            if any { AttrUse::Full } else { AttrUse::None }
-        }
-        other => other,
-    };
+    // One plan per row when rows carry attributes that change it; usually one plan for all.
+    let attr_use = effective_attr_use(view, &by_name)?;
     let plans: Vec<Arc<Plan>> = if attr_use == AttrUse::Full {
         let r = &view.catalog().record;
         let attr_cols: Vec<(&str, usize)> = [
@@ -200,7 +247,8 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
         vec![view.plan_for_others()?]
     };
     let plan_of = |r: usize| plans.get(r).or_else(|| plans.first());
-    let uniform = plans.len() == 1;
+    // Decided by the columns, not the rows, so every batch of a table gets the same schema.
+    let uniform = attr_use == AttrUse::None;
 
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(bound.names.len());
     let mut fields: Vec<Field> = Vec::with_capacity(bound.names.len());

@@ -161,3 +161,36 @@ fn audit_names_released_records_by_their_original_ids() {
     );
     assert_eq!(disclosure.count, 3);
 }
+
+#[test]
+fn output_schema_is_every_batch_schema() {
+    let batch = sample_batch();
+    // A patient reading a table that holds their own row and others' rows, with one-row
+    // slices: per-row plans must not change column types from slice to slice.
+    let own = batch.column(0).as_string::<i32>().value(3).to_owned();
+    let e = Engine::default_pack().unwrap();
+    let patient = e
+        .view(&AccessRequest {
+            as_of_year: Some(2026),
+            ..AccessRequest::new(own, ["patient"], "PATRQT", "synthea-patients")
+        })
+        .unwrap()
+        .with_key(KeyRing::from_bytes(&[5; 32]).unwrap());
+    for v in [
+        view("data_analyst", "HRESCH"),
+        view("coder", "HOPERAT"),
+        view("physician", "TREAT"),
+        patient,
+    ] {
+        let want = phiguard::columnar::output_schema(&v, &batch.schema()).unwrap();
+        for (offset, len) in [(0, 1), (3, 1), (0, 10), (0, batch.num_rows())] {
+            let (out, _) = deidentify_batch(&v, &batch.slice(offset, len)).unwrap();
+            assert_eq!(
+                out.schema().as_ref(),
+                &want,
+                "{:?} rows {offset}+{len}",
+                v.request().roles
+            );
+        }
+    }
+}
