@@ -7,7 +7,7 @@ use std::time::Instant;
 use phiguard::audit::AuditSink;
 use phiguard::{AccessRequest, Engine, Error, KeyRing, RecordAttrs};
 
-use crate::{Format, Job, io_err, open_audit, read_key, run_job, usual_purpose};
+use crate::{Job, io_err, open_audit, read_key, run_job, usual_purpose};
 
 /// The sample: 1,144 synthetic Synthea patients (CC0), see tests/data/SOURCE.md.
 const SAMPLE: &[u8] = include_bytes!("../../tests/data/patients.csv");
@@ -87,7 +87,7 @@ pub(crate) fn run(out: &Path) -> Result<(), Error> {
             view: &view,
             input: &input,
             output: &output,
-            format: Format::Csv,
+            format: phiguard::io::Format::Csv,
             chunk_rows: 16_384,
             progress: false,
         })?;

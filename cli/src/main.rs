@@ -6,11 +6,10 @@ mod demo;
 mod html;
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -281,88 +280,13 @@ pub(crate) fn read_key(path: &Path) -> Result<KeyRing, Error> {
     KeyRing::from_key_text(&text, &path.display().to_string())
 }
 
-fn format_of(path: &Path, explicit: Option<Format>) -> Result<Format, Error> {
-    if let Some(f) = explicit {
-        return Ok(f);
+fn format_of(path: &Path, explicit: Option<Format>) -> Result<phiguard::io::Format, Error> {
+    match explicit {
+        Some(Format::Csv) => Ok(phiguard::io::Format::Csv),
+        Some(Format::Json) => Ok(phiguard::io::Format::Json),
+        Some(Format::Ndjson) => Ok(phiguard::io::Format::Ndjson),
+        None => phiguard::io::Format::from_path(path),
     }
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("csv") => Ok(Format::Csv),
-        Some("json") => Ok(Format::Json),
-        Some("ndjson" | "jsonl") => Ok(Format::Ndjson),
-        _ => Err(Error::Request {
-            message: format!(
-                "cannot tell the format of `{}` from its extension; pass --format",
-                path.display()
-            ),
-        }),
-    }
-}
-
-/// Reads the input's column names or top-level keys, for catalog matching.
-fn input_columns(path: &Path, format: Format) -> Result<Vec<String>, Error> {
-    let f = File::open(path).map_err(|e| io_err(path, e))?;
-    match format {
-        Format::Csv => {
-            let mut rdr = csv::Reader::from_reader(f);
-            let h = rdr.headers().map_err(|e| Error::Input {
-                location: phiguard::Location::line(&path.display().to_string(), 1),
-                message: format!("cannot read the header: {e}"),
-            })?;
-            Ok(h.iter().map(str::to_owned).collect())
-        }
-        Format::Json | Format::Ndjson => {
-            let mut first = String::new();
-            BufReader::new(f)
-                .take(1 << 20)
-                .read_to_string(&mut first)
-                .ok();
-            let line = first.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-            let keys = serde_json::from_str::<serde_json::Value>(line)
-                .ok()
-                .and_then(|v| v.as_object().map(|m| m.keys().cloned().collect()))
-                .unwrap_or_default();
-            Ok(keys)
-        }
-    }
-}
-
-struct CountingReader<R> {
-    inner: R,
-    count: Arc<AtomicU64>,
-}
-
-impl<R: Read> Read for CountingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
-/// A temporary file beside `output`: writes go there, and only [`publish`] makes them the
-/// output, so a failed run never leaves a partial file looking complete.
-fn partial_beside(output: &Path) -> Result<tempfile::NamedTempFile, Error> {
-    let dir = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    tempfile::Builder::new()
-        .prefix(".phiguard-")
-        .suffix(".partial")
-        .tempfile_in(&dir)
-        .map_err(|e| io_err(&dir, e))
-}
-
-/// Syncs the finished temporary file and renames it to `output`.
-fn publish(tmp: tempfile::NamedTempFile, output: &Path) -> Result<(), Error> {
-    tmp.as_file().sync_all().map_err(|e| io_err(output, e))?;
-    tmp.persist(output).map_err(|e| io_err(output, e.error))?;
-    Ok(())
 }
 
 impl Who {
@@ -384,21 +308,14 @@ pub(crate) struct Job<'a> {
     pub view: &'a View,
     pub input: &'a Path,
     pub output: &'a Path,
-    pub format: Format,
+    pub format: phiguard::io::Format,
     pub chunk_rows: usize,
     pub progress: bool,
 }
 
 /// Runs one de-identification into a temporary file renamed on success.
 pub(crate) fn run_job(job: &Job<'_>) -> Result<Summary, Error> {
-    let input = File::open(job.input).map_err(|e| io_err(job.input, e))?;
-    let total = input.metadata().map(|m| m.len()).unwrap_or(0);
-    let count = Arc::new(AtomicU64::new(0));
-    let reader = CountingReader {
-        inner: input,
-        count: count.clone(),
-    };
-    let tmp = partial_beside(job.output)?;
+    let total = std::fs::metadata(job.input).map(|m| m.len()).unwrap_or(0);
     let bar = (job.progress && total > 8 << 20).then(|| {
         let bar = indicatif::ProgressBar::new(total);
         bar.set_style(
@@ -409,34 +326,26 @@ pub(crate) fn run_job(job: &Job<'_>) -> Result<Summary, Error> {
         );
         bar
     });
-    let tick = |_rows: u64| {
-        if let Some(b) = &bar {
-            b.set_position(count.load(Ordering::Relaxed));
-        }
-    };
     let opts = IoOptions {
         source: job.input.display().to_string(),
         chunk_rows: job.chunk_rows,
         ..IoOptions::default()
     };
-    let out = BufWriter::with_capacity(1 << 20, tmp.as_file());
-    let summary = match job.format {
-        Format::Csv => phiguard::io::deidentify_csv(
-            job.view,
-            BufReader::with_capacity(1 << 20, reader),
-            out,
-            &opts,
-            &tick,
-        )?,
-        Format::Ndjson => {
-            phiguard::io::deidentify_ndjson(job.view, BufReader::new(reader), out, &opts, &tick)?
-        }
-        Format::Json => phiguard::io::deidentify_json(job.view, reader, out, &opts)?,
-    };
+    let summary = phiguard::io::deidentify_file(
+        job.view,
+        job.input,
+        job.output,
+        job.format,
+        &opts,
+        &|p: phiguard::io::FileProgress| {
+            if let Some(b) = &bar {
+                b.set_position(p.bytes_read);
+            }
+        },
+    )?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    publish(tmp, job.output)?;
     Ok(summary)
 }
 
@@ -455,7 +364,7 @@ fn deidentify(a: &DeidentifyArgs) -> Result<Summary, Error> {
     let (engine, catalog) = match &a.who.catalog {
         Some(c) => with_catalog(engine, c)?,
         None => {
-            let cols = input_columns(&a.input, format)?;
+            let cols = phiguard::io::peek_columns(&a.input, format)?;
             let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
             let name = engine.match_catalog(&refs)?.name.clone();
             (engine, name)
@@ -875,8 +784,8 @@ fn scrub(
         })?;
         result = view.scrub_text(&text)?.unwrap_or_default();
     }
-    let mut tmp = partial_beside(output)?;
-    tmp.write_all(result.as_bytes())
-        .map_err(|e| io_err(output, e))?;
-    publish(tmp, output)
+    phiguard::io::write_atomically(output, |out| {
+        out.write_all(result.as_bytes())
+            .map_err(|e| io_err(output, e))
+    })
 }

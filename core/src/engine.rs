@@ -36,6 +36,8 @@ pub const MAX_JSON_DEPTH: usize = 64;
 #[derive(Debug, Clone)]
 pub struct Engine {
     pack: Arc<Pack>,
+    /// What it was loaded from, so it can be rebuilt elsewhere (a Spark executor, a worker).
+    sources: Arc<PackSources>,
 }
 
 /// Who asks, for what, and why.
@@ -184,6 +186,7 @@ impl Engine {
     pub fn from_sources(sources: &PackSources) -> Result<Self> {
         Ok(Engine {
             pack: Arc::new(Pack::load(sources)?),
+            sources: Arc::new(sources.clone()),
         })
     }
 
@@ -201,9 +204,18 @@ impl Engine {
         }
         let mut pack = (*self.pack).clone();
         pack.push_catalog(cat);
+        let mut sources = (*self.sources).clone();
+        sources.catalogs.push(source.clone());
         Ok(Engine {
             pack: Arc::new(pack),
+            sources: Arc::new(sources),
         })
+    }
+
+    /// The sources this engine was loaded from (catalogs added later included):
+    /// `Engine::from_sources(engine.sources())` rebuilds the same engine.
+    pub fn sources(&self) -> &PackSources {
+        &self.sources
     }
 
     /// The loaded pack.
