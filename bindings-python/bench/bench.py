@@ -65,7 +65,7 @@ def baseline_pandas_hmac(df, key: bytes):
         lambda v: int.from_bytes(hmac.new(key, v.encode(), hashlib.sha256).digest()[:4], "big")
         % 731 - 365)
     for col in ("birth_date", "deceased_datetime"):
-        dates = pd.to_datetime(df[col], errors="coerce")
+        dates = pd.to_datetime(df[col].str[:10], errors="coerce", format="%Y-%m-%d")
         out[col] = (dates + pd.to_timedelta(offsets, unit="D")).dt.strftime("%Y-%m-%d")
     out["postal_code"] = df["postal_code"].str[:3]
     for col in ("ssn", "drivers_license", "passport", "phone", "email", "address_line", "city",
