@@ -14,7 +14,6 @@ use std::io::{BufReader, BufWriter};
 use std::path::Path;
 #[cfg(not(target_arch = "wasm32"))]
 use std::path::PathBuf;
-#[cfg(not(target_arch = "wasm32"))]
 use std::sync::Arc;
 #[cfg(not(target_arch = "wasm32"))]
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -180,6 +179,27 @@ impl<R: Read> Splitter<R> {
             }
             self.scan();
         }
+        self.cut(target, src)
+    }
+
+    /// Appends pushed bytes (the push API has no reader).
+    fn feed(&mut self, bytes: &[u8], src: &str) -> Result<()> {
+        self.buf.extend_from_slice(bytes);
+        self.scan();
+        if self.buf.len() - self.boundary > self.max_record {
+            return Err(Error::input(
+                Location::line(src, self.line + self.lines_to_boundary),
+                format!(
+                    "a record exceeds {} bytes (or a quote is never closed)",
+                    self.max_record
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Cuts the whole records scanned so far (at the end: everything) into a chunk.
+    fn cut(&mut self, target: usize, src: &str) -> Result<Option<Chunk>> {
         let cut = if self.eof && self.boundary < self.buf.len() && self.boundary < target {
             if self.in_quote {
                 return Err(Error::input(
@@ -238,39 +258,7 @@ pub fn deidentify_csv<R: Read + Send, W: Write + Send>(
     let head = splitter
         .next_chunk(1, src)?
         .ok_or_else(|| Error::input(Location::line(src, 1), "empty input: no header"))?;
-    let mut hdr_reader = csv::ReaderBuilder::new()
-        .delimiter(opts.delimiter)
-        .has_headers(false)
-        .from_reader(&head.bytes[..]);
-    let mut headers = ByteRecord::new();
-    if !hdr_reader
-        .read_byte_record(&mut headers)
-        .map_err(|e| csv_err(src, 0, &e))?
-    {
-        return Err(Error::input(
-            Location::line(src, 1),
-            "empty input: no header",
-        ));
-    }
-    let after = hdr_reader.position().clone();
-    let first_rows = Chunk {
-        bytes: head
-            .bytes
-            .get(usize::try_from(after.byte()).unwrap_or(usize::MAX)..)
-            .unwrap_or(&[])
-            .to_vec(),
-        first_line: after.line(),
-    };
-    let mut names = Vec::with_capacity(headers.len());
-    for (i, h) in headers.iter().enumerate() {
-        let name = std::str::from_utf8(h).map_err(|_| {
-            Error::input(
-                Location::line(src, 1),
-                format!("header column {} is not valid utf-8", i + 1),
-            )
-        })?;
-        names.push(name.to_owned());
-    }
+    let (headers, names, first_rows) = read_header(head, src, opts.delimiter)?;
     let rows = RowApplier::new(view, &names)?;
     let mut summary = Summary {
         unknown_columns: rows.unknown_columns(),
@@ -278,16 +266,8 @@ pub fn deidentify_csv<R: Read + Send, W: Write + Send>(
     };
 
     let mut out = output;
-    let mut wtr = csv::WriterBuilder::new()
-        .delimiter(opts.delimiter)
-        .from_writer(Vec::new());
-    wtr.write_byte_record(&headers)
-        .map_err(|e| Error::io(src, e.into()))?;
-    out.write_all(
-        &wtr.into_inner()
-            .map_err(|e| Error::io(src, e.into_error()))?,
-    )
-    .map_err(|e| Error::io("<output>", e))?;
+    out.write_all(&header_bytes(&headers, src, opts.delimiter)?)
+        .map_err(|e| Error::io("<output>", e))?;
 
     let per_batch = 2 * threads();
     let read_batch = |s: &mut Splitter<R>| -> Result<Vec<Chunk>> {
@@ -624,6 +604,168 @@ pub fn deidentify_json<R: Read, W: Write>(
         .map_err(|e| Error::io("<output>", e))?;
     summary.plans = view.plans_compiled();
     Ok(summary)
+}
+
+/// Parses the header (first record of `head`); returns it, its column names, and the rest of
+/// `head` as the first data chunk.
+fn read_header(head: Chunk, src: &str, delimiter: u8) -> Result<(ByteRecord, Vec<String>, Chunk)> {
+    let mut hdr_reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .from_reader(&head.bytes[..]);
+    let mut headers = ByteRecord::new();
+    if !hdr_reader
+        .read_byte_record(&mut headers)
+        .map_err(|e| csv_err(src, 0, &e))?
+    {
+        return Err(Error::input(
+            Location::line(src, 1),
+            "empty input: no header",
+        ));
+    }
+    let after = hdr_reader.position().clone();
+    let first_rows = Chunk {
+        bytes: head
+            .bytes
+            .get(usize::try_from(after.byte()).unwrap_or(usize::MAX)..)
+            .unwrap_or(&[])
+            .to_vec(),
+        first_line: after.line(),
+    };
+    let mut names = Vec::with_capacity(headers.len());
+    for (i, h) in headers.iter().enumerate() {
+        let name = std::str::from_utf8(h).map_err(|_| {
+            Error::input(
+                Location::line(src, 1),
+                format!("header column {} is not valid utf-8", i + 1),
+            )
+        })?;
+        names.push(name.to_owned());
+    }
+    Ok((headers, names, first_rows))
+}
+
+/// The header row as written to the output.
+fn header_bytes(headers: &ByteRecord, src: &str, delimiter: u8) -> Result<Vec<u8>> {
+    let mut wtr = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_writer(Vec::new());
+    wtr.write_byte_record(headers)
+        .map_err(|e| Error::io(src, e.into()))?;
+    wtr.into_inner().map_err(|e| Error::io(src, e.into_error()))
+}
+
+/// Push-based CSV de-identification, for callers that receive input in pieces (a browser
+/// reading a dropped file slice by slice). Each [`CsvPush::push`] returns the output of the
+/// records completed so far (the header row first); [`CsvPush::finish`] treats the rest. The
+/// output is byte for byte what [`deidentify_csv`] writes for the whole input.
+///
+/// # Examples
+/// ```
+/// use std::sync::Arc;
+/// use phiguard::io::{CsvPush, IoOptions};
+/// use phiguard::{AccessRequest, Engine};
+/// let engine = Engine::default_pack().unwrap();
+/// let req = AccessRequest::new("u", ["billing_analyst"], "HPAYMT", "synthea-patients");
+/// let mut csv = CsvPush::new(Arc::new(engine.view(&req).unwrap()), IoOptions::default());
+/// let mut out = csv.push(b"ssn,gender\n999-53-85").unwrap();
+/// out.extend(csv.push(b"47,male\n").unwrap());
+/// let (rest, summary) = csv.finish().unwrap();
+/// out.extend(rest);
+/// assert_eq!(String::from_utf8(out).unwrap(), "ssn,gender\n***-**-8547,male\n");
+/// assert_eq!(summary.rows, 1);
+/// ```
+pub struct CsvPush {
+    view: Arc<View>,
+    opts: IoOptions,
+    splitter: Splitter<std::io::Empty>,
+    names: Option<Vec<String>>,
+    summary: Summary,
+}
+
+impl std::fmt::Debug for CsvPush {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvPush")
+            .field("source", &self.opts.source)
+            .field("rows", &self.summary.rows)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CsvPush {
+    /// A stream treated by `view`.
+    pub fn new(view: Arc<View>, opts: IoOptions) -> Self {
+        let max_record = opts.max_field_bytes.saturating_mul(64).max(CHUNK_BYTES);
+        CsvPush {
+            view,
+            opts,
+            splitter: Splitter::new(std::io::empty(), max_record),
+            names: None,
+            summary: Summary::default(),
+        }
+    }
+
+    /// Takes the next piece of input (cut anywhere, even inside a UTF-8 character); returns
+    /// the output for the records it completes.
+    ///
+    /// # Errors
+    /// As [`deidentify_csv`]; after an error the stream must not be used further.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<Vec<u8>> {
+        let src = self.opts.source.clone();
+        self.splitter.feed(bytes, &src)?;
+        match self.splitter.cut(usize::MAX, &src)? {
+            Some(chunk) => self.process(chunk),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Ends the input: treats the last record and returns its output and the run's summary.
+    ///
+    /// # Errors
+    /// As [`deidentify_csv`], e.g. a quote left open or no header at all.
+    pub fn finish(&mut self) -> Result<(Vec<u8>, Summary)> {
+        let src = self.opts.source.clone();
+        self.splitter.eof = true;
+        let out = match self.splitter.cut(usize::MAX, &src)? {
+            Some(chunk) => self.process(chunk)?,
+            None => Vec::new(),
+        };
+        if self.names.is_none() {
+            return Err(Error::input(
+                Location::line(&src, 1),
+                "empty input: no header",
+            ));
+        }
+        let mut summary = std::mem::take(&mut self.summary);
+        summary.plans = self.view.plans_compiled();
+        Ok((out, summary))
+    }
+
+    fn process(&mut self, chunk: Chunk) -> Result<Vec<u8>> {
+        let src = self.opts.source.as_str();
+        let mut out = Vec::new();
+        let (names, chunk) = match self.names.take() {
+            Some(n) => (n, chunk),
+            None => {
+                let (headers, names, rest) = read_header(chunk, src, self.opts.delimiter)?;
+                out.extend(header_bytes(&headers, src, self.opts.delimiter)?);
+                (names, rest)
+            }
+        };
+        let rows = RowApplier::new(&self.view, &names)?;
+        if self.summary.unknown_columns.is_empty() {
+            self.summary.unknown_columns = rows.unknown_columns();
+        }
+        let parts = process_batch(&self.view, &rows, &names, &[chunk], &self.opts)?;
+        self.names = Some(names);
+        for part in parts {
+            self.view.audit_disclosures(part.disclosures)?;
+            out.extend(part.bytes);
+            self.summary.add(&part.counts);
+            self.summary.rows += part.rows;
+        }
+        Ok(out)
+    }
 }
 
 /// A data file format.

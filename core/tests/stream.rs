@@ -1,0 +1,78 @@
+//! The push-based CSV stream gives byte for byte what the reader-based path gives, however
+//! the input is cut.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
+
+use std::sync::Arc;
+
+use phiguard::io::{CsvPush, IoOptions, deidentify_csv};
+use phiguard::{AccessRequest, Engine, KeyRing};
+
+const SAMPLE: &[u8] = include_bytes!("../../tests/data/patients.csv");
+const ENCOUNTERS: &[u8] = include_bytes!("../../tests/data/encounters.csv");
+
+fn view(role: &str, purpose: &str, catalog: &str) -> Arc<phiguard::View> {
+    let req = AccessRequest {
+        as_of_year: Some(2026),
+        ..AccessRequest::new("u", [role], purpose, catalog)
+    };
+    Arc::new(
+        Engine::default_pack()
+            .unwrap()
+            .view(&req)
+            .unwrap()
+            .with_key(KeyRing::from_bytes(&[3; 32]).unwrap()),
+    )
+}
+
+fn pushed(view: &Arc<phiguard::View>, input: &[u8], piece: usize) -> phiguard::Result<Vec<u8>> {
+    let mut s = CsvPush::new(view.clone(), IoOptions::default());
+    let mut out = Vec::new();
+    for part in input.chunks(piece) {
+        out.extend(s.push(part)?);
+    }
+    let (rest, summary) = s.finish()?;
+    out.extend(rest);
+    assert!(summary.rows > 0);
+    Ok(out)
+}
+
+#[test]
+fn any_cut_gives_the_same_bytes() {
+    for (input, catalog, role, purpose) in [
+        (SAMPLE, "synthea-patients", "coder", "HOPERAT"),
+        (SAMPLE, "synthea-patients", "data_analyst", "HRESCH"),
+        (ENCOUNTERS, "encounters", "physician", "TREAT"),
+    ] {
+        let v = view(role, purpose, catalog);
+        let mut whole = Vec::new();
+        deidentify_csv(&v, input, &mut whole, &IoOptions::default(), &|_| {}).unwrap();
+        for piece in [1, 7, 100, 4096, 1 << 20] {
+            assert_eq!(
+                pushed(&v, input, piece).unwrap(),
+                whole,
+                "{role} piece {piece}"
+            );
+        }
+    }
+}
+
+#[test]
+fn errors_name_the_line_and_come_at_the_latest_at_finish() {
+    let v = view("coder", "HOPERAT", "synthea-patients");
+    let err = pushed(&v, b"id,ssn\np1,\"999-53-8547\np2,x\n", 3).unwrap_err();
+    assert_eq!(err.code(), "input");
+    assert!(err.to_string().contains(":2"), "{err}");
+    let err = pushed(&v, b"id,ssn\np1,\xff\xfe\n", 2).unwrap_err();
+    assert_eq!(err.code(), "input");
+    assert!(err.to_string().contains("utf-8"), "{err}");
+    let empty = CsvPush::new(v.clone(), IoOptions::default())
+        .finish()
+        .unwrap_err();
+    assert!(empty.to_string().contains("no header"), "{empty}");
+}
