@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: help demo test test-rust test-python python-env lint bench bench-python fmt
+.PHONY: help demo test test-rust test-python python-env test-wasm wasm-pkg wasm-tools lint bench bench-python bench-wasm fmt
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -10,10 +10,10 @@ help: ## List the targets
 demo: ## Run the main job on the bundled sample with the default pack (writes phiguard-demo/)
 	$(CARGO) run --release -p phiguard-cli -- demo --out phiguard-demo
 
-test: lint test-rust test-python ## Run every test (installs what it needs)
+test: lint test-rust test-python test-wasm ## Run every test (installs what it needs)
 
 test-rust: ## Rust unit, integration, property and doc tests
-	$(CARGO) test --workspace --all-features --exclude phiguard-python
+	$(CARGO) test --workspace --all-features --exclude phiguard-python --exclude phiguard-wasm
 
 PY_VENV := target/py-venv
 PY := $(PY_VENV)/bin/python
@@ -33,7 +33,35 @@ lint: ## rustfmt and clippy (-D warnings)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
-bench: bench-python ## Criterion benchmarks, the CLI and Python throughput scripts (figures: BENCHMARKS.md)
+WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"/, "", $$3); print $$3}' Cargo.lock)
+WASM_BINDGEN := target/tools/bin/wasm-bindgen
+WASM_OUT := target/wasm32-unknown-unknown/wasm-release/phiguard_wasm.wasm
+
+wasm-tools: ## rustup's wasm32 target, wasm-bindgen-cli at Cargo.lock's version, npm packages, Chromium
+	rustup target add wasm32-unknown-unknown
+	test "$$($(WASM_BINDGEN) --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" || \
+	  $(CARGO) install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)" --root target/tools --force
+	cd bindings-wasm && npm ci --no-audit --no-fund
+	test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+wasm-pkg: wasm-tools ## Build the npm package (bindings-wasm/pkg/web and pkg/node) and report its size
+	$(CARGO) build -p phiguard-wasm --target wasm32-unknown-unknown --profile wasm-release
+	for t in web nodejs; do \
+	  $(WASM_BINDGEN) --target $$t --out-dir bindings-wasm/pkg/$${t%js} --remove-name-section --remove-producers-section $(WASM_OUT) || exit 1; \
+	done
+	echo '{"type": "commonjs"}' > bindings-wasm/pkg/node/package.json
+	@raw=$$(stat -c %s bindings-wasm/pkg/web/phiguard_wasm_bg.wasm); \
+	 gz=$$(cat bindings-wasm/pkg/web/phiguard_wasm_bg.wasm bindings-wasm/pkg/web/phiguard_wasm.js bindings-wasm/js/index.web.js bindings-wasm/js/guard.js | gzip -9 | wc -c); \
+	 echo "phiguard wasm: $$raw bytes raw; web package (wasm + js) $$gz bytes gzip -9"
+
+test-wasm: wasm-pkg ## Node tests (vectors, API), tsc --noEmit, headless Chromium end to end
+	cd bindings-wasm && npx tsc --noEmit -p tsconfig.json
+	cd bindings-wasm && node --test tests/
+
+bench-wasm: wasm-pkg ## applyMany in Node and Chromium (native figure: cargo bench -- json_records)
+	cd bindings-wasm && node bench/bench.mjs
+
+bench: bench-python bench-wasm ## Criterion benchmarks, the CLI, Python and WASM throughput scripts (figures: BENCHMARKS.md)
 	$(CARGO) bench -p phiguard --features arrow
 	bash scripts/bench-cli.sh
 

@@ -171,6 +171,44 @@ fn rows_api(c: &mut Criterion) {
     g.finish();
 }
 
+/// Records as JSON text in, JSON text out: the work the WASM package's `applyMany` and the
+/// Python `apply_json` do per record, natively on one core (the reference for those runtimes).
+fn json_records(c: &mut Criterion) {
+    const N: usize = 100_000;
+    let (headers, rows) = table(N);
+    let texts: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let m: serde_json::Map<String, serde_json::Value> = headers
+                .iter()
+                .zip(r)
+                .map(|(h, v)| (h.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            serde_json::Value::Object(m).to_string()
+        })
+        .collect();
+    let engine = Engine::default_pack().unwrap();
+    let mut g = c.benchmark_group("json_records_1_core");
+    g.throughput(Throughput::Elements(N as u64));
+    g.sample_size(10);
+    for (role, purpose) in [("data_analyst", "HRESCH"), ("coder", "HOPERAT")] {
+        let view = engine
+            .view(&request(role, purpose, "u"))
+            .unwrap()
+            .with_key(key());
+        g.bench_function(role, |b| {
+            b.iter(|| {
+                for t in &texts {
+                    let mut v: serde_json::Value = serde_json::from_str(t).unwrap();
+                    view.apply_json(&mut v, "<bench>", 1).unwrap();
+                    black_box(serde_json::to_string(&v).unwrap());
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
 const COLUMNAR_ROWS: usize = 1_000_000;
 
 fn columnar(c: &mut Criterion) {
@@ -329,6 +367,7 @@ criterion_group!(
     benches,
     plan_compile,
     rows_api,
+    json_records,
     columnar,
     bare_hmac,
     detect_text

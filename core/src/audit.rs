@@ -89,6 +89,14 @@ impl MemorySink {
     pub fn events(&self) -> Vec<AuditEvent> {
         self.events.lock().map(|e| e.clone()).unwrap_or_default()
     }
+
+    /// The events so far, removed from the sink (a host ships them to durable storage).
+    pub fn take(&self) -> Vec<AuditEvent> {
+        self.events
+            .lock()
+            .map(|mut e| std::mem::take(&mut *e))
+            .unwrap_or_default()
+    }
 }
 
 impl AuditSink for MemorySink {

@@ -1,0 +1,104 @@
+// The JS API: views, CSV streaming, explain, free text, errors, audit events.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { Engine } from "phiguard";
+
+const sample = readFileSync(new URL("../../tests/data/patients.csv", import.meta.url));
+const engine = new Engine();
+const KEY = "phiguard-key-v1:" + "0123456789abcdef".repeat(4);
+
+test("billing analyst sees SSNs masked", () => {
+  const view = engine.view({ role: "billing_analyst", purpose: "HPAYMT", catalog: "synthea-patients" });
+  const out = view.apply({ ssn: "999-53-8547", gender: "male", favourite: "blue" });
+  assert.deepEqual(out, { ssn: "***-**-8547", gender: "male", favourite: null });
+});
+
+test("applyMany keeps order and pseudonyms are stable", () => {
+  const view = engine.view({ role: "coder", purpose: "HOPERAT", catalog: "synthea-patients", key: KEY });
+  const out = view.applyMany([{ id: "p1" }, { id: "p2" }, { id: "p1" }]);
+  assert.equal(out.length, 3);
+  assert.equal(out[0].id, out[2].id);
+  assert.notEqual(out[0].id, out[1].id);
+  assert.match(out[0].id, /^pid-/);
+  assert.ok(view.keyId.length === 16);
+});
+
+test("CSV stream cut anywhere equals the whole-text path", () => {
+  const view = engine.view({ role: "data_analyst", purpose: "HRESCH", catalog: "synthea-patients", asOfYear: 2026 });
+  const whole = view.deidentifyCsv(sample.toString("utf8"));
+  for (const size of [1, 13, 4096, 1 << 20]) {
+    const s = view.csvStream("patients.csv");
+    const parts = [];
+    for (let i = 0; i < sample.length; i += size) parts.push(s.push(sample.subarray(i, i + size)));
+    parts.push(s.finish());
+    assert.equal(Buffer.concat(parts).toString("utf8"), whole, `slices of ${size}`);
+    assert.equal(s.summary.rows, 1144);
+  }
+  const ssns = sample.toString("utf8").split("\n").slice(1, 20).map((l) => l.split(",")[2]);
+  for (const ssn of ssns) if (ssn) assert.ok(!whole.includes(ssn));
+});
+
+test("explain names treatments and policies", () => {
+  const view = engine.view({ role: "billing_analyst", purpose: "HPAYMT", catalog: "synthea-patients" });
+  const rows = view.explain();
+  const ssn = rows.find((r) => r.field === "ssn");
+  assert.equal(ssn.treatment, "mask");
+  assert.ok(ssn.policies.length > 0);
+  assert.ok(rows.every((r) => r.reason.length > 0));
+});
+
+test("scrubText follows the role", () => {
+  const note = "Pt Mr. John Smith, SSN 123-45-6789, seen 03/04/2024.";
+  const analyst = engine.view({ role: "data_analyst", purpose: "HRESCH", catalog: "free-text", asOfYear: 2026 });
+  assert.equal(analyst.scrubText(note), "Pt Mr. [NAME], SSN [SSN], seen 2024.");
+  const physician = engine.view({ role: "physician", purpose: "TREAT", catalog: "free-text" });
+  assert.equal(physician.scrubText(note), note);
+});
+
+test("errors are PhiguardError with code and location", () => {
+  const expect = (f, code) => assert.throws(f, (e) => e instanceof Error && e.name === "PhiguardError" && e.code === code);
+  expect(() => engine.view({ role: "janitor", purpose: "TREAT", catalog: "synthea-patients" }), "request");
+  expect(() => engine.view({ role: "physician", purpose: "BTG", catalog: "synthea-patients" }), "request");
+  expect(() => engine.view({ purpose: "TREAT", catalog: "synthea-patients" }), "request");
+  expect(() => engine.view({ role: "coder", purpose: "HOPERAT", catalog: "synthea-patients", key: "zz" }), "key");
+  const coder = engine.view({ role: "coder", purpose: "HOPERAT", catalog: "synthea-patients" });
+  expect(() => coder.apply({ id: "p1" }), "key");
+  assert.throws(() => new Engine({ policies: ['permit(principal, action, resource) when { context.nope };'] }),
+    (e) => e.code === "policy" && e.location.source === "<policies>[0]" && e.location.line === 1);
+  assert.throws(() => engine.withCatalog('name = "x"\n[fields]\nssn = { category = "nope" }\n'),
+    (e) => e.code === "catalog" && e.location.line === 3);
+  const view = engine.view({ role: "physician", purpose: "TREAT", catalog: "synthea-patients" });
+  assert.throws(() => view.applyJson('{"ssn":\n}'), (e) => e.code === "input" && e.location.line === 2);
+  const cyclic = {};
+  cyclic.self = cyclic;
+  expect(() => view.apply(cyclic), "input");
+  expect(() => view.apply(JSON.parse("[".repeat(500) + "]".repeat(500))), "input");
+  const s = view.csvStream("bad.csv");
+  s.push(Buffer.from('id,ssn\np1,"open\n'));
+  assert.throws(() => s.finish(), (e) => e.code === "input" && e.location.source === "bad.csv");
+});
+
+test("audit events are kept for the host and name the released records", () => {
+  const view = engine.view({ role: "coder", purpose: "HOPERAT", catalog: "synthea-patients", key: KEY, audit: true, user: "u-1" });
+  view.applyMany([{ id: "p1" }, { id: "p2" }]);
+  const events = view.takeAuditEvents();
+  assert.deepEqual(events.map((e) => e.kind), ["decision", "disclosure"]);
+  assert.deepEqual(events[1].records, ["p1", "p2"]);
+  assert.match(events[0].time, /^\d{4}-\d\d-\d\dT/);
+  assert.deepEqual(view.takeAuditEvents(), []);
+});
+
+test("the key never shows in errors or objects", () => {
+  const secret = "phiguard-key-v1:" + "ab".repeat(31);
+  try {
+    engine.view({ role: "coder", purpose: "HOPERAT", catalog: "synthea-patients", key: secret });
+    assert.fail("a 31-byte key must be refused");
+  } catch (e) {
+    assert.equal(e.code, "key");
+    assert.ok(!e.message.includes("abab"));
+  }
+  const view = engine.view({ role: "coder", purpose: "HOPERAT", catalog: "synthea-patients", key: KEY });
+  assert.ok(!JSON.stringify(view).includes("0123456789abcdef"));
+  assert.ok(!String(view).includes("0123456789abcdef"));
+});
