@@ -35,7 +35,7 @@ lint: ## rustfmt and clippy (-D warnings)
 
 WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"/, "", $$3); print $$3}' Cargo.lock)
 WASM_BINDGEN := target/tools/bin/wasm-bindgen
-WASM_OUT := target/wasm32-unknown-unknown/wasm-release/phiguard_wasm.wasm
+WASM_TARGET_DIR := target/wasm32-unknown-unknown
 
 wasm-tools: ## rustup's wasm32 target, wasm-bindgen-cli at Cargo.lock's version, npm packages, Chromium
 	rustup target add wasm32-unknown-unknown
@@ -46,9 +46,9 @@ wasm-tools: ## rustup's wasm32 target, wasm-bindgen-cli at Cargo.lock's version,
 
 wasm-pkg: wasm-tools ## Build the npm package (bindings-wasm/pkg/web and pkg/node) and report its size
 	$(CARGO) build -p phiguard-wasm --target wasm32-unknown-unknown --profile wasm-release
-	for t in web nodejs; do \
-	  $(WASM_BINDGEN) --target $$t --out-dir bindings-wasm/pkg/$${t%js} --remove-name-section --remove-producers-section $(WASM_OUT) || exit 1; \
-	done
+	$(CARGO) build -p phiguard-wasm --target wasm32-unknown-unknown --profile wasm-node
+	$(WASM_BINDGEN) --target web --out-dir bindings-wasm/pkg/web --remove-name-section --remove-producers-section $(WASM_TARGET_DIR)/wasm-release/phiguard_wasm.wasm
+	$(WASM_BINDGEN) --target nodejs --out-dir bindings-wasm/pkg/node --remove-name-section --remove-producers-section $(WASM_TARGET_DIR)/wasm-node/phiguard_wasm.wasm
 	echo '{"type": "commonjs"}' > bindings-wasm/pkg/node/package.json
 	@raw=$$(stat -c %s bindings-wasm/pkg/web/phiguard_wasm_bg.wasm); \
 	 gz=$$(cat bindings-wasm/pkg/web/phiguard_wasm_bg.wasm bindings-wasm/pkg/web/phiguard_wasm.js bindings-wasm/js/index.web.js bindings-wasm/js/guard.js | gzip -9 | wc -c); \
