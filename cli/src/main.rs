@@ -107,6 +107,9 @@ enum AuditCommand {
         /// The key file the log was written with.
         #[arg(long)]
         key_file: PathBuf,
+        /// `SEQ:MAC` printed by an earlier verify: also fail if entries were cut off the end.
+        #[arg(long)]
+        anchor: Option<String>,
     },
 }
 
@@ -214,8 +217,13 @@ fn main() -> ExitCode {
         Command::Explain(a) => explain(&a),
         Command::Check { policies } => check(policies.as_deref()),
         Command::Audit {
-            command: AuditCommand::Verify { file, key_file },
-        } => verify(&file, &key_file),
+            command:
+                AuditCommand::Verify {
+                    file,
+                    key_file,
+                    anchor,
+                },
+        } => verify(&file, &key_file, anchor.as_deref()),
         Command::Keygen { output } => keygen(&output),
         Command::Demo { out } => demo::run(&out),
         Command::Detect {
@@ -548,13 +556,23 @@ fn check(policies: Option<&Path>) -> Result<(), Error> {
     Ok(())
 }
 
-fn verify(file: &Path, key_file: &Path) -> Result<(), Error> {
+fn verify(file: &Path, key_file: &Path, anchor: Option<&str>) -> Result<(), Error> {
     let key = read_key(key_file)?;
     let f = File::open(file).map_err(|e| io_err(file, e))?;
-    let (tail, break_glass) = phiguard::audit::verify(BufReader::new(f), &key)?;
+    let (tail, break_glass) = match anchor {
+        Some(a) => {
+            let anchor = phiguard::audit::Tail::parse_anchor(a)?;
+            phiguard::audit::verify_anchored(BufReader::new(f), &key, &anchor)?
+        }
+        None => phiguard::audit::verify(BufReader::new(f), &key)?,
+    };
     println!(
         "ok: {} entries, chain intact; {break_glass} break-glass event(s) to review",
         tail.seq
+    );
+    println!(
+        "anchor: {} (keep it elsewhere; pass it as --anchor to detect entries cut off the end)",
+        tail.anchor_text()
     );
     Ok(())
 }
