@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: help demo test test-rust test-python python-env test-wasm wasm-pkg wasm-tools lint bench bench-python bench-wasm fmt
+.PHONY: help demo test deny fuzz test-rust test-python python-env test-wasm wasm-pkg wasm-tools lint bench bench-python bench-wasm fmt
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -10,7 +10,7 @@ help: ## List the targets
 demo: ## Run the main job on the bundled sample with the default pack (writes phiguard-demo/)
 	$(CARGO) run --release -p phiguard-cli -- demo --out phiguard-demo
 
-test: lint test-rust test-python test-wasm ## Run every test (installs what it needs)
+test: lint deny test-rust test-python test-wasm ## Run every test (installs what it needs)
 
 test-rust: ## Rust unit, integration, property and doc tests
 	$(CARGO) test --workspace --all-features --exclude phiguard-python --exclude phiguard-wasm
@@ -60,6 +60,23 @@ test-wasm: wasm-pkg ## Node tests (vectors, API), tsc --noEmit, headless Chromiu
 
 bench-wasm: wasm-pkg ## applyMany in Node and Chromium (native figure: cargo bench -- json_records)
 	cd bindings-wasm && node bench/bench.mjs
+
+deny: ## cargo-deny: licences, banned crates, sources (offline checks; deny.toml)
+	test -x target/tools/bin/cargo-deny || $(CARGO) install cargo-deny --locked --root target/tools
+	target/tools/bin/cargo-deny check licenses bans sources
+
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS = csv csv_push json_record ndjson catalog policy key_file audit_log free_text detectors
+
+fuzz: ## Each fuzz target for FUZZ_SECONDS (default 600) with cargo-fuzz on nightly; not part of `test`
+	test -x target/tools/bin/cargo-fuzz || $(CARGO) install cargo-fuzz --root target/tools
+	mkdir -p $(addprefix fuzz/corpus/,$(FUZZ_TARGETS))
+	cp -n tests/data/*.csv fuzz/corpus/csv/; cp -n tests/data/*.csv fuzz/corpus/csv_push/
+	cp -n policies/*.cedar fuzz/corpus/policy/; cp -n policies/catalogs/*.toml fuzz/corpus/catalog/
+	cp -n policies/detectors.toml fuzz/corpus/detectors/
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  RUSTUP_TOOLCHAIN=nightly ../target/tools/bin/cargo-fuzz run --release $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 2>&1 | tail -n 3 || exit 1; \
+	done
 
 bench: bench-python bench-wasm ## Criterion benchmarks, the CLI, Python and WASM throughput scripts (figures: BENCHMARKS.md)
 	$(CARGO) bench -p phiguard --features arrow

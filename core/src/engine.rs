@@ -15,6 +15,7 @@ use crate::audit::{AuditEvent, AuditSink, FieldAudit};
 use crate::catalog::{Catalog, RecordColumns};
 use crate::error::{Error, Location, Result};
 use crate::keys::KeyRing;
+use crate::limits::Limits;
 use crate::plan::{Applied, Plan, RowCtx};
 use crate::policy::{Decider, Pack, PackSources, RecordAttrs, Source};
 
@@ -36,6 +37,7 @@ pub const MAX_JSON_DEPTH: usize = 64;
 #[derive(Debug, Clone)]
 pub struct Engine {
     pack: Arc<Pack>,
+    limits: Limits,
     /// What it was loaded from, so it can be rebuilt elsewhere (a Spark executor, a worker).
     sources: Arc<PackSources>,
 }
@@ -184,10 +186,25 @@ impl Engine {
     /// # Errors
     /// [`Error::Policy`] / [`Error::Catalog`] for invalid sources.
     pub fn from_sources(sources: &PackSources) -> Result<Self> {
+        Self::from_sources_with_limits(sources, Limits::default())
+    }
+
+    /// Loads a pack from in-memory sources with caps other than the defaults.
+    ///
+    /// # Errors
+    /// As [`Engine::from_sources`], and [`Error::Policy`] when the pack holds more policies
+    /// than `limits.max_policies`.
+    pub fn from_sources_with_limits(sources: &PackSources, limits: Limits) -> Result<Self> {
         Ok(Engine {
-            pack: Arc::new(Pack::load(sources)?),
+            pack: Arc::new(Pack::load(sources, limits.max_policies)?),
+            limits,
             sources: Arc::new(sources.clone()),
         })
+    }
+
+    /// The caps this engine and its views apply.
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// The same engine with one more catalog (e.g. a file given on the command line).
@@ -208,6 +225,7 @@ impl Engine {
         sources.catalogs.push(source.clone());
         Ok(Engine {
             pack: Arc::new(pack),
+            limits: self.limits,
             sources: Arc::new(sources),
         })
     }
@@ -345,6 +363,7 @@ impl Engine {
             audit: None,
             clock: default_clock,
             as_of_year,
+            limits: self.limits,
             cache: Arc::new(RwLock::new(HashMap::new())),
         })
     }
@@ -390,6 +409,7 @@ pub struct View {
     audit: Option<Arc<dyn AuditSink>>,
     clock: fn() -> String,
     as_of_year: i64,
+    limits: Limits,
     cache: Arc<RwLock<HashMap<RecordAttrs, Arc<Plan>>>>,
 }
 
@@ -619,6 +639,16 @@ impl View {
     /// assert_eq!(out.as_deref(), Some("Pt Mr. [NAME], SSN [SSN], seen 2024."));
     /// ```
     pub fn scrub_text(&self, text: &str) -> Result<Option<String>> {
+        if text.len() > self.limits.max_text_bytes {
+            return Err(Error::input(
+                Location::line("<text>", 0),
+                format!(
+                    "text of {} bytes exceeds the detector limit of {} bytes (Limits::max_text_bytes)",
+                    text.len(),
+                    self.limits.max_text_bytes
+                ),
+            ));
+        }
         let plan = self.plan_for_others()?;
         let i = self
             .catalog
@@ -698,7 +728,8 @@ impl View {
         };
         let mut path = String::new();
         let mut buf = String::new();
-        walk(record, &mut path, 0, &mut |p, v| {
+        let limits = self.limits;
+        walk(record, &mut path, 0, &limits, &mut |p, v| {
             let name = match self.field_index.get(p) {
                 Some(&i) => {
                     let f = plan
@@ -823,12 +854,28 @@ fn walk(
     v: &mut Value,
     path: &mut String,
     depth: usize,
+    limits: &Limits,
     f: &mut dyn FnMut(&str, &mut Value) -> Result<()>,
 ) -> Result<()> {
-    if depth > MAX_JSON_DEPTH {
+    if depth > limits.max_depth {
         return Err(Error::input(
             Location::line("", 0),
-            format!("nesting deeper than {MAX_JSON_DEPTH} levels at `{path}`"),
+            format!(
+                "nesting deeper than {} levels at `{path}`",
+                limits.max_depth
+            ),
+        ));
+    }
+    if let Value::String(s) = v
+        && s.len() > limits.max_field_bytes
+    {
+        return Err(Error::input(
+            Location::line("", 0).with_field(path.as_str()),
+            format!(
+                "a value of {} bytes exceeds the field limit of {} bytes",
+                s.len(),
+                limits.max_field_bytes
+            ),
         ));
     }
     match v {
@@ -839,7 +886,7 @@ fn walk(
                     path.push('.');
                 }
                 path.push_str(k);
-                walk(x, path, depth + 1, f)?;
+                walk(x, path, depth + 1, limits, f)?;
                 path.truncate(len);
             }
             Ok(())
@@ -848,7 +895,7 @@ fn walk(
             let len = path.len();
             path.push_str("[]");
             for x in a.iter_mut() {
-                walk(x, path, depth + 1, f)?;
+                walk(x, path, depth + 1, limits, f)?;
             }
             path.truncate(len);
             Ok(())

@@ -169,7 +169,7 @@ impl Pack {
     /// # Errors
     /// [`Error::Policy`] or [`Error::Catalog`] with file, line and column for any malformed or
     /// invalid part; a pack that does not validate is never used.
-    pub fn load(src: &PackSources) -> Result<Self> {
+    pub fn load(src: &PackSources, max_policies: usize) -> Result<Self> {
         let no_file = |what: &str| Error::Policy {
             location: Location {
                 source: "<pack>".into(),
@@ -204,6 +204,15 @@ impl Pack {
                 let (off, msg) = diag_parts(&e);
                 policy_err(file, off, msg)
             })?;
+            if policy_files.len() + set.policies().count() > max_policies {
+                return Err(policy_err(
+                    file,
+                    0,
+                    format!(
+                        "the pack holds more than {max_policies} policies (Limits::max_policies)"
+                    ),
+                ));
+            }
             if set.num_of_templates() > 0 {
                 return Err(policy_err(file, 0, "templates are not supported in a pack"));
             }

@@ -1,0 +1,83 @@
+//! Resource limits: each cap refuses what exceeds it, with an error that names it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
+
+use phiguard::{AccessRequest, Engine, Limits, Source};
+
+fn view(limits: Limits, catalog: &str) -> phiguard::View {
+    let e = Engine::from_sources_with_limits(&Engine::default_sources(), limits).unwrap();
+    let req = AccessRequest {
+        as_of_year: Some(2026),
+        ..AccessRequest::new("u", ["physician"], "TREAT", catalog)
+    };
+    e.view(&req).unwrap()
+}
+
+#[test]
+fn defaults_are_bounded() {
+    let d = Limits::default();
+    assert_eq!(d.max_depth, phiguard::MAX_JSON_DEPTH);
+    assert!(d.max_field_bytes <= 1 << 20 && d.max_text_bytes <= 1 << 20);
+    assert!(d.max_policies <= 10_000);
+}
+
+#[test]
+fn too_many_policies_is_a_policy_error() {
+    let n = Engine::default_pack().unwrap().pack().policy_count();
+    let tight = Limits {
+        max_policies: n,
+        ..Limits::default()
+    };
+    assert!(Engine::from_sources_with_limits(&Engine::default_sources(), tight).is_ok());
+    let mut src = Engine::default_sources();
+    src.policies.push(Source::new(
+        "one-more.cedar",
+        r#"permit (principal in Phi::Role::"coder", action == Phi::Action::"generalize", resource);"#,
+    ));
+    let err = Engine::from_sources_with_limits(&src, tight).unwrap_err();
+    assert_eq!(err.code(), "policy");
+    assert!(err.to_string().contains("max_policies"), "{err}");
+    assert!(err.to_string().contains("one-more.cedar"), "{err}");
+}
+
+#[test]
+fn nesting_and_value_size_caps_apply_to_json_records() {
+    let v = view(
+        Limits {
+            max_depth: 3,
+            max_field_bytes: 32,
+            ..Limits::default()
+        },
+        "fhir-patient",
+    );
+    let mut ok = serde_json::json!({"name": [{"family": "Goldner995"}]});
+    v.apply_json(&mut ok, "<t>", 1).unwrap();
+    let mut deep = serde_json::json!({"a": {"b": {"c": {"d": 1}}}});
+    let err = v.apply_json(&mut deep, "<t>", 7).unwrap_err();
+    assert!(err.to_string().contains("deeper than 3"), "{err}");
+    assert!(err.to_string().contains("<t>:7"), "{err}");
+    let mut long = serde_json::json!({"name": [{"family": "x".repeat(33)}]});
+    let err = v.apply_json(&mut long, "<t>", 2).unwrap_err();
+    assert_eq!(err.code(), "input");
+    assert!(err.to_string().contains("field limit of 32"), "{err}");
+}
+
+#[test]
+fn detector_text_cap() {
+    let v = view(
+        Limits {
+            max_text_bytes: 64,
+            ..Limits::default()
+        },
+        "free-text",
+    );
+    assert!(v.scrub_text(&"a".repeat(64)).is_ok());
+    let err = v.scrub_text(&"a".repeat(65)).unwrap_err();
+    assert_eq!(err.code(), "input");
+    assert!(err.to_string().contains("max_text_bytes"), "{err}");
+}

@@ -1,0 +1,18 @@
+//! Arbitrary text through the detector and through each role's scrubbing.
+#![no_main]
+mod common;
+
+use libfuzzer_sys::fuzz_target;
+use phiguard::text::Detector;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(d) = Detector::builtin() {
+        for span in d.detect(&text) {
+            assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
+        }
+    }
+    for v in common::views("free-text") {
+        let _ = v.scrub_text(&text);
+    }
+});
