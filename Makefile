@@ -74,7 +74,7 @@ fuzz: ## Each fuzz target for FUZZ_SECONDS (default 600) with cargo-fuzz on nigh
 	cp -n tests/data/*.csv fuzz/corpus/csv/; cp -n tests/data/*.csv fuzz/corpus/csv_push/
 	cp -n policies/*.cedar fuzz/corpus/policy/; cp -n policies/catalogs/*.toml fuzz/corpus/catalog/
 	cp -n policies/detectors.toml fuzz/corpus/detectors/
-	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	cd fuzz && set -o pipefail && for t in $(FUZZ_TARGETS); do \
 	  RUSTUP_TOOLCHAIN=nightly ../target/tools/bin/cargo-fuzz run --release $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 2>&1 | tail -n 3 || exit 1; \
 	done
 

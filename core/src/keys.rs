@@ -216,6 +216,32 @@ mod tests {
         assert!(!dbg.to_lowercase().contains("5a5a"));
     }
 
+    /// Found by the `key_file` fuzz target (its oracle, not the parser, was wrong): a malformed
+    /// key file gets one fixed message, whatever it holds.
+    #[test]
+    fn malformed_key_text_gets_the_fixed_message() {
+        for text in [
+            "   ard-key-v1:",
+            "phiguard-key-v1:zz",
+            "012",
+            "phiguard-key-v1:abc",
+        ] {
+            let err = KeyRing::from_key_text(text, "k").unwrap_err().to_string();
+            assert_eq!(
+                err,
+                "key error: `k` is not a phiguard key: expected `phiguard-key-v1:` and 64 or more hex digits",
+                "{text:?}"
+            );
+        }
+        let err = KeyRing::from_key_text(&"ab".repeat(31), "k")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "key error: `k` holds a 31-byte key; at least 32 bytes are required"
+        );
+    }
+
     #[test]
     fn push_hex_truncates() {
         let mut s = String::new();
