@@ -1240,6 +1240,14 @@ fn verify_audit<'py>(
     })
 }
 
+/// Panics inside the boundary guard (feature `test-hooks` only).
+#[cfg(feature = "test-hooks")]
+#[pyfunction]
+#[allow(clippy::panic, reason = "the point of this test hook")]
+fn _panic_for_test() -> PyResult<()> {
+    guarded(|| panic!("test hook"))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -1249,6 +1257,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify_audit, m)?)?;
     m.add_function(wrap_pyfunction!(_engine_from_state, m)?)?;
     m.add_function(wrap_pyfunction!(_view_from_state, m)?)?;
+    #[cfg(feature = "test-hooks")]
+    m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     m.add("PhiguardError", py.get_type::<PhiguardError>())?;
     m.add("PolicyError", py.get_type::<PolicyError>())?;
     m.add("CatalogError", py.get_type::<CatalogError>())?;

@@ -108,3 +108,17 @@ def test_missing_file_is_a_file_error(engine, tmp_path) -> None:
     with pytest.raises(phiguard.FileError) as err:
         view.deidentify_file(tmp_path / "missing.csv", tmp_path / "out.csv")
     assert err.value.code == "io"
+
+
+def test_a_panic_never_crosses_into_python() -> None:
+    import phiguard._native as native
+
+    hook = getattr(native, "_panic_for_test", None)
+    if hook is None:
+        pytest.skip("built without the test-hooks feature")
+    with pytest.raises(phiguard.InternalError) as err:
+        hook()
+    assert err.value.code == "internal"
+    assert type(err.value).__name__ == "InternalError"  # not pyo3's PanicException
+    # The module still works afterwards.
+    assert phiguard.Engine().catalogs
