@@ -196,6 +196,12 @@ pub fn parse_detectors(
 
 const MONTH: &str = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)";
 const STREET_SUFFIX: &str = r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Crossroad|Crossing|Extension|Trail|Trl|Square|Sq|Loop|Row|Alley|Plaza|Heights|Path|Pike|Ridge|Point|Pt|Park|Gardens|Station|Route|Rte|Mall|Walk|Hill|Hills|Landing|Manor|Meadows?|Mill|Pass|Port|Springs?|View|Village|Ville|Harbor|Glen|Grove|Haven|Estates?|Fork|Field|Falls|Expressway|Expy|Freeway|Fwy)";
+/// Street-type words that end a compound street name (Nordic, German, Dutch, Icelandic,
+/// Baltic): `Mannerheimintie 5`, `Drottninggatan 12`, `Parijsstraat 8`.
+const STREET_COMPOUND: &str = r"(?:katu|tie|kuja|polku|gatan|gata|vägen|väg|veien|vegen|vei|vej|gade|stræde|straße|strasse|str\.|weg|laan|straat|gracht|gasse|platz|plein|braut|vegur|stræti|iela|gatvė|tänav)";
+/// Street-type words that open a street name (Romance languages, French, Slavic): `Via Roma
+/// 131`, `Rua Augusta 25`, `Calle Mayor 3`, `ul. Długa 4`.
+const STREET_PREFIX: &str = r"(?:Via|Viale|Vicolo|Corso|Piazza|Piazzale|Largo|Rua|Avenida|Av\.|Travessa|Praça|Calle|Carrera|Camino|Paseo|Plaza|Ronda|Rambla|Rue|Avenue|Boulevard|Bd\.?|Chemin|Allée|Impasse|Quai|Ulica|ul\.|Strada|Calea|Aleea)";
 const US_STATES: &str = r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|PR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)";
 
 fn specs() -> Vec<(Spec, String)> {
@@ -360,7 +366,14 @@ fn specs() -> Vec<(Spec, String)> {
             None,
             0.9,
         ),
-        s("zip-context", "zip", r"(?i)\bzip(?:\s*code)?\s*:?\s*(\d{5}(?:-\d{4})?)\b".into(), 1, None, 0.95),
+        s(
+            "zip-context",
+            "zip",
+            r"(?i)\b(?:zip(?:\s*code)?|postal\s*code|post\s*code|postcode)(?:\s+is)?\s*:?\s*(\d{5}(?:-\d{4})?|\d{4}|\d{3}\s\d{2})\b".into(),
+            1,
+            None,
+            0.95,
+        ),
         s(
             "street",
             "street",
@@ -368,6 +381,40 @@ fn specs() -> Vec<(Spec, String)> {
             0,
             None,
             0.85,
+        ),
+        s(
+            "street-compound",
+            "street",
+            format!(r"(?-u:\b)\p{{Lu}}\p{{Ll}}+{STREET_COMPOUND}\s+\d{{1,5}}[A-Za-z]?(?-u:\b)"),
+            0,
+            None,
+            0.85,
+        ),
+        s(
+            "street-prefix",
+            "street",
+            format!(r"(?-u:\b){STREET_PREFIX}\s+(?:(?:d[aeiou]|de[il]?|della|delle|degli|dei|dos|das|du|des|la|le|les|y)\s+){{0,2}}\p{{Lu}}[\p{{L}}'’.-]*(?:\s+\p{{Lu}}[\p{{L}}'’.-]*){{0,3}},?\s+\d{{1,5}}[A-Za-z]?(?-u:\b)"),
+            0,
+            None,
+            0.85,
+        ),
+        // Secondary unit designators (USPS Publication 28 and their common spellings), alone.
+        s(
+            "street-unit",
+            "street",
+            r"(?i)(?-u:\b)(?:apt|apartment|suite|ste|unit|flat)\.?\s*#?\s*\d{1,5}[A-Z]?(?-u:\b)".into(),
+            0,
+            None,
+            0.75,
+        ),
+        // US military mail: PSC / Unit / CMR with a box, and the APO/FPO/DPO line.
+        s(
+            "street-military",
+            "street",
+            r"(?-u:\b)(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{1,5}(?:\s*\n?\s*(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5})?".into(),
+            0,
+            None,
+            0.9,
         ),
         s(
             "po-box",
@@ -1124,6 +1171,22 @@ mod tests {
             [("street", "847 Tremblay Crossroad Apt 3".into())]
         );
         assert_eq!(cats("Wichita, KS 67202"), [("zip", "67202".into())]);
+        assert_eq!(cats("my zip code is 2200"), [("zip", "2200".into())]);
+        assert_eq!(
+            cats("lives on Via dei Fiorentini 17 now"),
+            [("street", "Via dei Fiorentini 17".into())]
+        );
+        assert_eq!(
+            cats("at Mannerheimintie 5"),
+            [("street", "Mannerheimintie 5".into())]
+        );
+        assert_eq!(cats("Apt. 805"), [("street", "Apt. 805".into())]);
+        assert_eq!(
+            cats("PSC 3294, Box 9168\nAPO AA 61487"),
+            [("street", "PSC 3294, Box 9168\nAPO AA 61487".into())]
+        );
+        assert!(cats("Vitamin D 1000 units daily").is_empty());
+        assert!(cats("Via email on 3 occasions").is_empty());
     }
 
     #[test]
