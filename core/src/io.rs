@@ -83,18 +83,36 @@ struct Chunk {
     first_line: u64,
 }
 
+/// Where the CSV parser is within a record: the states of `csv-core`'s reader that decide
+/// whether a newline ends a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuoteState {
+    /// At the start of a field: a quote here opens a quoted field.
+    FieldStart,
+    /// In an unquoted field: quotes are literal text (`5'10"`).
+    Unquoted,
+    /// In a quoted field: newlines and delimiters are text.
+    Quoted,
+    /// Just after a quote in a quoted field: a second quote is an escaped `""`, a delimiter or
+    /// newline ends the field, anything else continues it as unquoted text.
+    QuoteInQuoted,
+}
+
 /// Cuts a CSV byte stream into chunks of whole records, so chunks parse in parallel.
 ///
-/// A newline ends a record only outside quotes; since every quote character either opens or
-/// closes a quoted field or is half of an escaped `""`, "outside quotes" is "after an even
-/// number of quote characters". The same parity tells, at the end, whether a quote was left
-/// open (the csv parser would silently take the rest of the file as one field).
+/// A newline ends a record only outside a quoted field. The scanner follows the csv parser's
+/// own rules for quotes (they open a quoted field only at the start of a field; elsewhere they
+/// are text), jumping from one quote, newline or delimiter to the next with `memchr`, so every
+/// cut falls where the parser reading the whole input would end a record. At the end, a quoted
+/// field left open is an error (the parser would silently take the rest of the file as one
+/// field).
 struct Splitter<R> {
     input: R,
     buf: Vec<u8>,
+    delimiter: u8,
     /// Bytes of `buf` already scanned, and the quote state after them.
     scanned: usize,
-    in_quote: bool,
+    state: QuoteState,
     /// Last record boundary (just after a newline outside quotes) within `scanned`.
     boundary: usize,
     /// Newlines before `buf[0]`, and within `buf[..boundary]`.
@@ -106,12 +124,13 @@ struct Splitter<R> {
 }
 
 impl<R: Read> Splitter<R> {
-    fn new(input: R, max_record: usize) -> Self {
+    fn new(input: R, max_record: usize, delimiter: u8) -> Self {
         Splitter {
             input,
             buf: Vec::new(),
+            delimiter,
             scanned: 0,
-            in_quote: false,
+            state: QuoteState::FieldStart,
             boundary: 0,
             line: 1,
             lines_to_boundary: 0,
@@ -122,23 +141,40 @@ impl<R: Read> Splitter<R> {
     }
 
     fn scan(&mut self) {
+        use QuoteState::{FieldStart, QuoteInQuoted, Quoted, Unquoted};
         let mut i = self.scanned;
         let buf = &self.buf;
+        let delim = self.delimiter;
         while let Some(off) = buf
             .get(i..)
-            .and_then(|rest| memchr::memchr2(b'"', b'\n', rest))
+            .and_then(|rest| memchr::memchr3(b'"', b'\n', delim, rest))
         {
+            // Ordinary bytes skipped on the way: text, which starts or continues a field.
+            if off > 0 && matches!(self.state, FieldStart | QuoteInQuoted) {
+                self.state = Unquoted;
+            }
             let pos = i + off;
-            if buf.get(pos) == Some(&b'"') {
-                self.in_quote = !self.in_quote;
-            } else {
-                self.lines_scanned += 1;
-                if !self.in_quote {
+            match (buf.get(pos).copied().unwrap_or(b'\n'), self.state) {
+                (b'\n', Quoted) => self.lines_scanned += 1,
+                (b'\n', _) => {
+                    self.lines_scanned += 1;
+                    self.state = FieldStart;
                     self.boundary = pos + 1;
                     self.lines_to_boundary = self.lines_scanned;
                 }
+                (b'"', FieldStart) => self.state = Quoted,
+                (b'"', Quoted) => self.state = QuoteInQuoted,
+                (b'"', QuoteInQuoted) => self.state = Quoted,
+                (b'"', Unquoted) => {}
+                (_, Quoted) => {}
+                // The delimiter.
+                (_, _) => self.state = FieldStart,
             }
             i = pos + 1;
+        }
+        // Trailing ordinary bytes.
+        if buf.len() > i && matches!(self.state, FieldStart | QuoteInQuoted) {
+            self.state = Unquoted;
         }
         self.scanned = buf.len();
     }
@@ -201,7 +237,7 @@ impl<R: Read> Splitter<R> {
     /// Cuts the whole records scanned so far (at the end: everything) into a chunk.
     fn cut(&mut self, target: usize, src: &str) -> Result<Option<Chunk>> {
         let cut = if self.eof && self.boundary < self.buf.len() && self.boundary < target {
-            if self.in_quote {
+            if self.state == QuoteState::Quoted {
                 return Err(Error::input(
                     Location::line(src, self.line + self.lines_to_boundary),
                     "unbalanced quote: a quoted field opened in this record is never closed",
@@ -253,7 +289,7 @@ pub fn deidentify_csv<R: Read + Send, W: Write + Send>(
 ) -> Result<Summary> {
     let src = opts.source.as_str();
     let max_record = opts.max_field_bytes.saturating_mul(64).max(CHUNK_BYTES);
-    let mut splitter = Splitter::new(input, max_record);
+    let mut splitter = Splitter::new(input, max_record, opts.delimiter);
     // The header is the first record of the first chunk; the rest of that chunk is data.
     let head = splitter
         .next_chunk(1, src)?
@@ -696,10 +732,11 @@ impl CsvPush {
     /// A stream treated by `view`.
     pub fn new(view: Arc<View>, opts: IoOptions) -> Self {
         let max_record = opts.max_field_bytes.saturating_mul(64).max(CHUNK_BYTES);
+        let splitter = Splitter::new(std::io::empty(), max_record, opts.delimiter);
         CsvPush {
             view,
             opts,
-            splitter: Splitter::new(std::io::empty(), max_record),
+            splitter,
             names: None,
             summary: Summary::default(),
         }
