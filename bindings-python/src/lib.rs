@@ -414,34 +414,19 @@ impl Engine {
     /// Names of the dataset catalogs.
     #[getter]
     fn catalogs(&self) -> Vec<String> {
-        self.inner
-            .pack()
-            .catalogs()
-            .iter()
-            .map(|c| c.name.clone())
-            .collect()
+        self.inner.catalog_names()
     }
 
     /// Roles defined by the pack.
     #[getter]
     fn roles(&self) -> Vec<String> {
-        self.inner
-            .pack()
-            .roles()
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
+        self.inner.role_names()
     }
 
     /// Purposes of use defined by the pack (HL7 v3 ActReason codes).
     #[getter]
     fn purposes(&self) -> Vec<String> {
-        self.inner
-            .pack()
-            .purposes()
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
+        self.inner.purpose_names()
     }
 
     /// One principal's view: who (``role`` or ``roles``, ``user``, ``department``), why

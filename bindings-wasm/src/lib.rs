@@ -290,34 +290,19 @@ impl Engine {
     /// Names of the dataset catalogs.
     #[wasm_bindgen(getter)]
     pub fn catalogs(&self) -> Vec<String> {
-        self.inner
-            .pack()
-            .catalogs()
-            .iter()
-            .map(|c| c.name.clone())
-            .collect()
+        self.inner.catalog_names()
     }
 
     /// Roles the pack defines.
     #[wasm_bindgen(getter)]
     pub fn roles(&self) -> Vec<String> {
-        self.inner
-            .pack()
-            .roles()
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
+        self.inner.role_names()
     }
 
     /// Purposes of use the pack defines.
     #[wasm_bindgen(getter)]
     pub fn purposes(&self) -> Vec<String> {
-        self.inner
-            .pack()
-            .purposes()
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
+        self.inner.purpose_names()
     }
 
     /// Column names of a catalog, in catalog order.

@@ -85,6 +85,17 @@ struct Bound {
     patient: Option<usize>,
 }
 
+impl Bound {
+    /// Column name -> position.
+    fn by_name(&self) -> HashMap<String, usize> {
+        self.names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect()
+    }
+}
+
 fn bind(view: &View, schema: &Schema) -> Bound {
     let catalog = view.catalog();
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
@@ -144,12 +155,7 @@ fn effective_attr_use(view: &View, columns: &HashMap<String, usize>) -> Result<A
 /// The errors of [`View::plan`].
 pub fn output_schema(view: &View, input: &Schema) -> Result<Schema> {
     let bound = bind(view, input);
-    let by_name: HashMap<String, usize> = bound
-        .names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.clone(), i))
-        .collect();
+    let by_name = bound.by_name();
     let uniform = effective_attr_use(view, &by_name)? == AttrUse::None;
     let plan = view.plan_for_others()?;
     let fields: Vec<Field> = input
@@ -183,12 +189,7 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
     let schema = batch.schema();
     let bound = bind(view, &schema);
     let rows = batch.num_rows();
-    let by_name: HashMap<String, usize> = bound
-        .names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.clone(), i))
-        .collect();
+    let by_name = bound.by_name();
     let mut summary = Summary {
         rows: rows as u64,
         unknown_columns: bound

@@ -236,6 +236,29 @@ impl Engine {
         &self.sources
     }
 
+    /// Names of the pack's catalogs, in load order (for pickers and listings).
+    pub fn catalog_names(&self) -> Vec<String> {
+        self.pack
+            .catalogs()
+            .iter()
+            .map(|c| c.name.clone())
+            .collect()
+    }
+
+    /// Roles the pack defines.
+    pub fn role_names(&self) -> Vec<String> {
+        self.pack.roles().into_iter().map(str::to_owned).collect()
+    }
+
+    /// Purposes of use the pack defines (HL7 v3 ActReason codes).
+    pub fn purpose_names(&self) -> Vec<String> {
+        self.pack
+            .purposes()
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// The loaded pack.
     pub fn pack(&self) -> &Pack {
         &self.pack
@@ -256,14 +279,6 @@ impl Engine {
                     self.catalog_names().join(", ")
                 ))
             })
-    }
-
-    fn catalog_names(&self) -> Vec<&str> {
-        self.pack
-            .catalogs()
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect()
     }
 
     /// The one catalog whose fields cover the most of `columns` (at least half of them).

@@ -185,15 +185,7 @@ impl<R: Read> Splitter<R> {
             if self.boundary >= target || (self.eof && self.scanned == self.buf.len()) {
                 break;
             }
-            if self.buf.len() - self.boundary > self.max_record {
-                return Err(Error::input(
-                    Location::line(src, self.line + self.lines_to_boundary),
-                    format!(
-                        "a record exceeds {} bytes (or a quote is never closed)",
-                        self.max_record
-                    ),
-                ));
-            }
+            self.check_record_size(src)?;
             let old = self.buf.len();
             let want = target.max(64 * 1024);
             self.buf.resize(old + want, 0);
@@ -222,6 +214,11 @@ impl<R: Read> Splitter<R> {
     fn feed(&mut self, bytes: &[u8], src: &str) -> Result<()> {
         self.buf.extend_from_slice(bytes);
         self.scan();
+        self.check_record_size(src)
+    }
+
+    /// Bytes after the last record boundary are one unfinished record: it must stay bounded.
+    fn check_record_size(&self, src: &str) -> Result<()> {
         if self.buf.len() - self.boundary > self.max_record {
             return Err(Error::input(
                 Location::line(src, self.line + self.lines_to_boundary),

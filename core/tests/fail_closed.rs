@@ -8,6 +8,9 @@
     reason = "tests fail loudly"
 )]
 
+mod common;
+use common::sources_with;
+
 use std::io::Write;
 use std::sync::Arc;
 
@@ -75,18 +78,6 @@ impl Write for FullDisk {
     }
 }
 
-fn sources_with_policy(schema_extra: &str, policy: &str) -> phiguard::PackSources {
-    let mut src = Engine::default_sources();
-    if let Some(s) = src.schema.as_mut() {
-        s.text = s.text.replace(
-            "\"consent\": Set<String>,",
-            &format!("\"consent\": Set<String>,{schema_extra}"),
-        );
-    }
-    src.policies.push(Source::new("injected.cedar", policy));
-    src
-}
-
 #[test]
 fn every_injected_failure_fails_closed() {
     // Each case: the failure, what must come of it (an error of this code, or output with the
@@ -97,8 +88,7 @@ fn every_injected_failure_fails_closed() {
             None,
             Box::new(|| {
                 let p = r#"permit (principal, action == Phi::Action::"clear", resource) when { context.extra > 0 };"#;
-                let e = Engine::from_sources(&sources_with_policy("\n    \"extra\": Long,", p))
-                    .unwrap();
+                let e = Engine::from_sources(&sources_with("\n    \"extra\": Long,", p)).unwrap();
                 csv_with(e.view(&request("data_analyst", "HRESCH")))
             }),
         ),
@@ -107,8 +97,7 @@ fn every_injected_failure_fails_closed() {
             None,
             Box::new(|| {
                 let p = r#"forbid (principal, action in Phi::Action::"disclose", resource) when { context.extra > 0 };"#;
-                let e = Engine::from_sources(&sources_with_policy("\n    \"extra\": Long,", p))
-                    .unwrap();
+                let e = Engine::from_sources(&sources_with("\n    \"extra\": Long,", p)).unwrap();
                 csv_with(e.view(&request("physician", "TREAT")))
             }),
         ),

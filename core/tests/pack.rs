@@ -9,7 +9,10 @@
     reason = "tests fail loudly"
 )]
 
-use phiguard::{AccessRequest, Engine, Error, KeyRing, PackSources, RecordAttrs, Source};
+mod common;
+use common::sources_with;
+
+use phiguard::{AccessRequest, Engine, Error, KeyRing, RecordAttrs, Source};
 
 fn engine() -> Engine {
     Engine::default_pack().expect("default pack loads")
@@ -277,18 +280,6 @@ fn missing_key_is_an_error_not_a_leak() {
         .unwrap_err();
     assert_eq!(err.code(), "key");
     assert!(err.to_string().contains("needs a key"), "{err}");
-}
-
-fn sources_with(extra_schema: &str, policy: &str) -> PackSources {
-    let mut src = Engine::default_sources();
-    if let Some(s) = src.schema.as_mut() {
-        s.text = s.text.replace(
-            "\"consent\": Set<String>,",
-            &format!("\"consent\": Set<String>,{extra_schema}"),
-        );
-    }
-    src.policies.push(Source::new("extra.cedar", policy));
-    src
 }
 
 /// A permit whose condition errors at evaluation grants nothing; a forbid whose condition
