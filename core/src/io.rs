@@ -291,7 +291,8 @@ pub fn deidentify_csv<R: Read + Send, W: Write + Send>(
     let head = splitter
         .next_chunk(1, src)?
         .ok_or_else(|| Error::input(Location::line(src, 1), "empty input: no header"))?;
-    let (headers, names, first_rows) = read_header(head, src, opts.delimiter)?;
+    let (headers, names, first_rows) = read_header(head, src, opts.delimiter)?
+        .ok_or_else(|| Error::input(Location::line(src, 1), "empty input: no header"))?;
     let rows = RowApplier::new(view, &names)?;
     let mut summary = Summary {
         unknown_columns: rows.unknown_columns(),
@@ -640,8 +641,12 @@ pub fn deidentify_json<R: Read, W: Write>(
 }
 
 /// Parses the header (first record of `head`); returns it, its column names, and the rest of
-/// `head` as the first data chunk.
-fn read_header(head: Chunk, src: &str, delimiter: u8) -> Result<(ByteRecord, Vec<String>, Chunk)> {
+/// `head` as the first data chunk; `None` when `head` holds no record (only blank lines).
+fn read_header(
+    head: Chunk,
+    src: &str,
+    delimiter: u8,
+) -> Result<Option<(ByteRecord, Vec<String>, Chunk)>> {
     let mut hdr_reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
@@ -649,12 +654,9 @@ fn read_header(head: Chunk, src: &str, delimiter: u8) -> Result<(ByteRecord, Vec
     let mut headers = ByteRecord::new();
     if !hdr_reader
         .read_byte_record(&mut headers)
-        .map_err(|e| csv_err(src, 0, &e))?
+        .map_err(|e| csv_err(src, head.first_line - 1, &e))?
     {
-        return Err(Error::input(
-            Location::line(src, 1),
-            "empty input: no header",
-        ));
+        return Ok(None);
     }
     let after = hdr_reader.position().clone();
     let first_rows = Chunk {
@@ -663,19 +665,19 @@ fn read_header(head: Chunk, src: &str, delimiter: u8) -> Result<(ByteRecord, Vec
             .get(usize::try_from(after.byte()).unwrap_or(usize::MAX)..)
             .unwrap_or(&[])
             .to_vec(),
-        first_line: after.line(),
+        first_line: head.first_line + after.line() - 1,
     };
     let mut names = Vec::with_capacity(headers.len());
     for (i, h) in headers.iter().enumerate() {
         let name = std::str::from_utf8(h).map_err(|_| {
             Error::input(
-                Location::line(src, 1),
+                Location::line(src, head.first_line),
                 format!("header column {} is not valid utf-8", i + 1),
             )
         })?;
         names.push(name.to_owned());
     }
-    Ok((headers, names, first_rows))
+    Ok(Some((headers, names, first_rows)))
 }
 
 /// The header row as written to the output.
@@ -780,11 +782,14 @@ impl CsvPush {
         let mut out = Vec::new();
         let (names, chunk) = match self.names.take() {
             Some(n) => (n, chunk),
-            None => {
-                let (headers, names, rest) = read_header(chunk, src, self.opts.delimiter)?;
-                out.extend(header_bytes(&headers, src, self.opts.delimiter)?);
-                (names, rest)
-            }
+            None => match read_header(chunk, src, self.opts.delimiter)? {
+                Some((headers, names, rest)) => {
+                    out.extend(header_bytes(&headers, src, self.opts.delimiter)?);
+                    (names, rest)
+                }
+                // Blank lines before the header: the parser skips them, so do we.
+                None => return Ok(out),
+            },
         };
         let rows = RowApplier::new(&self.view, &names)?;
         if self.summary.unknown_columns.is_empty() {
