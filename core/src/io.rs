@@ -288,11 +288,16 @@ pub fn deidentify_csv<R: Read + Send, W: Write + Send>(
     let max_record = opts.max_field_bytes.saturating_mul(64).max(CHUNK_BYTES);
     let mut splitter = Splitter::new(input, max_record, opts.delimiter);
     // The header is the first record of the first chunk; the rest of that chunk is data.
-    let head = splitter
-        .next_chunk(1, src)?
-        .ok_or_else(|| Error::input(Location::line(src, 1), "empty input: no header"))?;
-    let (headers, names, first_rows) = read_header(head, src, opts.delimiter)?
-        .ok_or_else(|| Error::input(Location::line(src, 1), "empty input: no header"))?;
+    // The header is the first record; chunks of blank lines before it are skipped, as the
+    // parser skips them.
+    let (headers, names, first_rows) = loop {
+        let head = splitter
+            .next_chunk(1, src)?
+            .ok_or_else(|| Error::input(Location::line(src, 1), "empty input: no header"))?;
+        if let Some(header) = read_header(head, src, opts.delimiter)? {
+            break header;
+        }
+    };
     let rows = RowApplier::new(view, &names)?;
     let mut summary = Summary {
         unknown_columns: rows.unknown_columns(),
