@@ -83,18 +83,17 @@ struct Chunk {
     first_line: u64,
 }
 
-/// Where the CSV parser is within a record: the states of `csv-core`'s reader that decide
-/// whether a newline ends a record.
+/// Where the CSV parser is within a record, as far as quotes go: the states of `csv-core`'s
+/// reader that decide whether a newline ends a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum QuoteState {
-    /// At the start of a field: a quote here opens a quoted field.
-    FieldStart,
-    /// In an unquoted field: quotes are literal text (`5'10"`).
-    Unquoted,
+    /// Outside a quoted field: a quote opens one only at the start of a field (after a
+    /// delimiter or a line break); elsewhere it is text (`5'10"`).
+    Outside,
     /// In a quoted field: newlines and delimiters are text.
     Quoted,
-    /// Just after a quote in a quoted field: a second quote is an escaped `""`, a delimiter or
-    /// newline ends the field, anything else continues it as unquoted text.
+    /// Just after a quote in a quoted field: a second quote right away is an escaped `""`;
+    /// anything else ends the quoted part.
     QuoteInQuoted,
 }
 
@@ -102,10 +101,9 @@ enum QuoteState {
 ///
 /// A newline ends a record only outside a quoted field. The scanner follows the csv parser's
 /// own rules for quotes (they open a quoted field only at the start of a field; elsewhere they
-/// are text), jumping from one quote, newline or delimiter to the next with `memchr`, so every
-/// cut falls where the parser reading the whole input would end a record. At the end, a quoted
-/// field left open is an error (the parser would silently take the rest of the file as one
-/// field).
+/// are text), visiting only quotes and newlines with `memchr`, so every cut falls where the
+/// parser reading the whole input would end a record. At the end, a quoted field left open is
+/// an error (the parser would silently take the rest of the file as one field).
 struct Splitter<R> {
     input: R,
     buf: Vec<u8>,
@@ -130,7 +128,7 @@ impl<R: Read> Splitter<R> {
             buf: Vec::new(),
             delimiter,
             scanned: 0,
-            state: QuoteState::FieldStart,
+            state: QuoteState::Outside,
             boundary: 0,
             line: 1,
             lines_to_boundary: 0,
@@ -141,40 +139,46 @@ impl<R: Read> Splitter<R> {
     }
 
     fn scan(&mut self) {
-        use QuoteState::{FieldStart, QuoteInQuoted, Quoted, Unquoted};
+        use QuoteState::{Outside, QuoteInQuoted, Quoted};
         let mut i = self.scanned;
         let buf = &self.buf;
         let delim = self.delimiter;
+        // Only quotes and newlines are visited; whether a quote opens a field is told by the
+        // byte before it (`buf` always starts at a record boundary).
         while let Some(off) = buf
             .get(i..)
-            .and_then(|rest| memchr::memchr3(b'"', b'\n', delim, rest))
+            .and_then(|rest| memchr::memchr2(b'"', b'\n', rest))
         {
-            // Ordinary bytes skipped on the way: text, which starts or continues a field.
-            if off > 0 && matches!(self.state, FieldStart | QuoteInQuoted) {
-                self.state = Unquoted;
+            if off > 0 && self.state == QuoteInQuoted {
+                self.state = Outside;
             }
             let pos = i + off;
-            match (buf.get(pos).copied().unwrap_or(b'\n'), self.state) {
-                (b'\n', Quoted) => self.lines_scanned += 1,
+            let byte = buf.get(pos).copied().unwrap_or(b'\n');
+            self.state = match (byte, self.state) {
+                (b'\n', Quoted) => {
+                    self.lines_scanned += 1;
+                    Quoted
+                }
                 (b'\n', _) => {
                     self.lines_scanned += 1;
-                    self.state = FieldStart;
                     self.boundary = pos + 1;
                     self.lines_to_boundary = self.lines_scanned;
+                    Outside
                 }
-                (b'"', FieldStart) => self.state = Quoted,
-                (b'"', Quoted) => self.state = QuoteInQuoted,
-                (b'"', QuoteInQuoted) => self.state = Quoted,
-                (b'"', Unquoted) => {}
-                (_, Quoted) => {}
-                // The delimiter.
-                (_, _) => self.state = FieldStart,
-            }
+                (_, Quoted) => QuoteInQuoted,
+                (_, QuoteInQuoted) => Quoted,
+                (_, Outside) => {
+                    let field_start = pos
+                        .checked_sub(1)
+                        .and_then(|p| buf.get(p))
+                        .is_none_or(|&b| b == delim || b == b'\n' || b == b'\r');
+                    if field_start { Quoted } else { Outside }
+                }
+            };
             i = pos + 1;
         }
-        // Trailing ordinary bytes.
-        if buf.len() > i && matches!(self.state, FieldStart | QuoteInQuoted) {
-            self.state = Unquoted;
+        if buf.len() > i && self.state == QuoteInQuoted {
+            self.state = Outside;
         }
         self.scanned = buf.len();
     }
