@@ -13,7 +13,7 @@ use arrow_pyarrow::{FromPyArrow, IntoPyArrow, Table, ToPyArrow};
 use arrow_schema::Schema;
 use phiguard::audit::{AuditSink, ChainedLog};
 use phiguard::io::{Format, IoOptions, Summary};
-use phiguard::{AccessRequest, Disclosures, KeyRing, PackSources, RecordAttrs, Source};
+use phiguard::{AccessRequest, KeyRing, PackSources, RecordAttrs, Source};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
@@ -665,22 +665,6 @@ impl View {
         }
         Ok(())
     }
-
-    /// Applies `view` to records in place (in parallel), auditing what was released.
-    fn apply_values(view: &phiguard::View, records: &mut [Value], source: &str) -> PyResult<()> {
-        use rayon::prelude::*;
-        let outcomes: Vec<phiguard::Result<phiguard::JsonOutcome>> = records
-            .par_iter_mut()
-            .enumerate()
-            .map(|(i, r)| view.apply_json(r, source, i as u64 + 1))
-            .collect();
-        let mut released = Disclosures::default();
-        for o in outcomes {
-            let o = o.map_err(to_py)?;
-            released.add(&o.plan, o.record_id.as_deref());
-        }
-        view.audit_disclosures(released).map_err(to_py)
-    }
 }
 
 /// Python value -> JSON, refusing nesting deeper than the core accepts (before recursing
@@ -835,7 +819,10 @@ impl View {
         guarded(|| {
             let mut value = to_json(record, &mut String::new(), 0)?;
             let view = self.core_for(&record_keys(&value))?;
-            py.detach(|| View::apply_values(&view, std::slice::from_mut(&mut value), "<record>"))?;
+            py.detach(|| {
+                view.apply_json_records(std::slice::from_mut(&mut value), "<record>")
+                    .map_err(to_py)
+            })?;
             self.flush_audit()?;
             to_py_value(py, &value)
         })
@@ -859,7 +846,10 @@ impl View {
                 return Ok(out);
             };
             let view = self.core_for(&record_keys(first))?;
-            py.detach(|| View::apply_values(&view, &mut values, "<records>"))?;
+            py.detach(|| {
+                view.apply_json_records(&mut values, "<records>")
+                    .map_err(to_py)
+            })?;
             self.flush_audit()?;
             for v in &values {
                 out.append(to_py_value(py, v)?)?;
@@ -884,7 +874,10 @@ impl View {
                 })
             })?;
             let view = self.core_for(&record_keys(&value))?;
-            py.detach(|| View::apply_values(&view, std::slice::from_mut(&mut value), "<json>"))?;
+            py.detach(|| {
+                view.apply_json_records(std::slice::from_mut(&mut value), "<json>")
+                    .map_err(to_py)
+            })?;
             self.flush_audit()?;
             serde_json::to_string(&value).map_err(|e| input_err("<json>", e.to_string()))
         })

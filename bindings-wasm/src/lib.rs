@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use phiguard::audit::{AuditSink, MemorySink};
 use phiguard::io::{CsvPush, IoOptions};
-use phiguard::{AccessRequest, Disclosures, KeyRing, PackSources, RecordAttrs, Source};
+use phiguard::{AccessRequest, KeyRing, PackSources, RecordAttrs, Source};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tsify::Tsify;
@@ -387,25 +387,6 @@ pub struct View {
     audit: Option<Arc<MemorySink>>,
 }
 
-impl View {
-    fn apply_value(
-        &self,
-        record: &mut serde_json::Value,
-        source: &str,
-        line: u64,
-    ) -> Result<(), JsValue> {
-        let o = self
-            .inner
-            .apply_json(record, source, line)
-            .map_err(|e| js_err(&e))?;
-        let mut released = Disclosures::default();
-        released.add(&o.plan, o.record_id.as_deref());
-        self.inner
-            .audit_disclosures(released)
-            .map_err(|e| js_err(&e))
-    }
-}
-
 #[wasm_bindgen]
 impl View {
     /// De-identifies one record; returns the treated copy.
@@ -423,7 +404,9 @@ impl View {
     #[wasm_bindgen(js_name = applyJson)]
     pub fn apply_json(&self, text: &str) -> Result<String, JsValue> {
         let mut value = parse_record(text, "<json>")?;
-        self.apply_value(&mut value, "<json>", 1)?;
+        self.inner
+            .apply_json_records(std::slice::from_mut(&mut value), "<json>")
+            .map_err(|e| js_err(&e))?;
         serde_json::to_string(&value).map_err(|e| input_err("<json>", e.to_string()))
     }
 
@@ -438,16 +421,8 @@ impl View {
         let serde_json::Value::Array(items) = &mut value else {
             return Err(input_err("<records>", "expected an array of records"));
         };
-        let mut released = Disclosures::default();
-        for (i, item) in items.iter_mut().enumerate() {
-            let o = self
-                .inner
-                .apply_json(item, "<records>", i as u64 + 1)
-                .map_err(|e| js_err(&e))?;
-            released.add(&o.plan, o.record_id.as_deref());
-        }
         self.inner
-            .audit_disclosures(released)
+            .apply_json_records(items, "<records>")
             .map_err(|e| js_err(&e))?;
         to_js(&value)
     }

@@ -686,6 +686,30 @@ impl View {
         })
     }
 
+    /// De-identifies JSON records in place (on all cores with feature `parallel`), then audits
+    /// the records released, once for the batch. Record `i` is line `i + 1` of `source` in
+    /// errors.
+    ///
+    /// # Errors
+    /// The first error of [`View::apply_json`]; [`Error::Audit`] when the audit fails.
+    pub fn apply_json_records(&self, records: &mut [Value], source: &str) -> Result<()> {
+        let apply = |(i, r): (usize, &mut Value)| self.apply_json(r, source, i as u64 + 1);
+        #[cfg(feature = "parallel")]
+        let outcomes: Vec<Result<JsonOutcome>> = {
+            use rayon::prelude::*;
+            records.par_iter_mut().enumerate().map(apply).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let outcomes: Vec<Result<JsonOutcome>> =
+            records.iter_mut().enumerate().map(apply).collect();
+        let mut released = Disclosures::default();
+        for o in outcomes {
+            let o = o?;
+            released.add(&o.plan, o.record_id.as_deref());
+        }
+        self.audit_disclosures(released)
+    }
+
     /// De-identifies one JSON record in place; returns per-treatment counts of leaf values.
     ///
     /// Every leaf whose path is not in the catalog is redacted (deny by default). Paths are
