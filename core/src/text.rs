@@ -398,6 +398,43 @@ fn specs() -> Vec<(Spec, String)> {
             None,
             0.85,
         ),
+        // A street type written as its own word after the name (`Villacher Strasse 89`,
+        // `Király u. 15.`, `Nieuwe Baan 473`).
+        s(
+            "street-word",
+            "street",
+            r"(?-u:\b)\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}'’-]+)?\s+(?:Strasse|Straße|Str\.|Gasse|Weg|Allee|Platz|Baan|Laan|Straat|Plein|Vej|Gade|Gata|Gatan|Vei|Veien|utca|u\.|út|tér|körút|ulica|ul\.|náměstí|nám\.|třída|Katu|Tie)\s+\d{1,5}[A-Za-z]?\.?".into(),
+            0,
+            None,
+            0.85,
+        ),
+        // A house number before a street type that leads its name (`29 Rue de Tanger`,
+        // `2613 avenida praia`).
+        s(
+            "street-number-prefix",
+            "street",
+            r"(?-u:\b)\d{1,5}[A-Za-z]?,?\s+(?:(?i:rue|avenida|calle|c/|rua|chemin|boulevard|bd\.|allée|impasse|quai|piazza|viale|corso|largo|travessa|praça|paseo|camino|carrera|calea|strada|ulica)|Via|Place|Avenue|Av\.)\s+(?:(?i:d[aeiou]|de[il]?|della|delle|degli|dei|dos|das|du|des|la|le|les|y)\s+){0,2}\p{L}[\p{L}'’.-]+(?:\s+\p{Lu}[\p{L}'’.-]+){0,3}".into(),
+            0,
+            None,
+            0.8,
+        ),
+        // `28030 Edeby 55`: a building number, a name and a house number, where the words
+        // before it speak of an address.
+        {
+            let mut d = s(
+                "street-numbered",
+                "street",
+                r"(?-u:\b)\d{1,6}\s+\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*(?:\s+\p{Lu}[\p{L}'’.-]+){0,2}\s+\d{1,5}[A-Za-z]?(?-u:\b)".into(),
+                0,
+                None,
+                0.7,
+            );
+            d.0.context = ["address", "addr", "live", "lives", "lived", "living", "reside", "residence", "home", "located", "moved", "ship", "mail", "billing", "street", "corner"]
+                .into_iter()
+                .map(String::from)
+                .collect();
+            d
+        },
         // Secondary unit designators (USPS Publication 28 and their common spellings), alone.
         s(
             "street-unit",
@@ -427,7 +464,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "name-title",
             "name",
-            r"\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Rev|Sr|Sra|Srta)\.?\s+((?:[A-Z][a-zA-Z'-]+|[A-Z]\.)(?:\s+(?:[A-Z][a-zA-Z'-]+|[A-Z]\.)){0,2})".into(),
+            r"\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Rev|Sr|Sra|Srta)\.?\s+((?:\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*|\p{Lu}\.)(?:\s+(?:\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*|\p{Lu}\.)){0,2})".into(),
             1,
             None,
             0.85,
@@ -435,7 +472,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "name-context",
             "name",
-            r"(?:\b(?i:patient|pt|name|seen by|signed by|attending|physician|provider|dictated by|referred by|surgeon|nurse|contact|guardian|mother|father|spouse|wife|husband|son|daughter)\s*:?\s+)([A-Z][a-z][a-zA-Z'-]*(?:\s+(?:[A-Z]\.|[A-Z][a-zA-Z'-]+)){0,2})".into(),
+            r"(?:\b(?i:patient|pt|name|seen by|signed by|attending|physician|provider|dictated by|referred by|surgeon|nurse|contact|guardian|mother|father|spouse|wife|husband|son|daughter)\s*:?\s+)(\p{Lu}\p{Ll}[\p{L}'’-]*(?:\s+(?:\p{Lu}\.|\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*)){0,2})".into(),
             1,
             Some(not_common_word),
             0.7,
@@ -449,15 +486,101 @@ pub struct Detector {
     regexes: Vec<Regex>,
     specs: Vec<Spec>,
     names: NameLexicon,
+    address: AddressBlock,
 }
 
-/// Given names and surnames (US Census 1990, see `core/data/names/SOURCE.md`), and the ones
-/// that are also common English words, which need more evidence.
+/// Widens a street span to its whole address block: a building number before it, and after
+/// it the unit, city, state or province, postcode and country lines (Safe Harbor removes all
+/// geographic subdivisions smaller than a state).
+struct AddressBlock {
+    head: Regex,
+    segment: Regex,
+}
+
+/// The most address lines that join a street, and the bytes each may span.
+const ADDRESS_SEGMENTS: usize = 6;
+const ADDRESS_SEGMENT_BYTES: usize = 64;
+
+impl AddressBlock {
+    fn load() -> std::result::Result<Self, regex::Error> {
+        Ok(AddressBlock {
+            head: Regex::new(r"(?:^|[^\p{L}\p{N}])((?:\d{1,6}[ \t]+){1,2})$")?,
+            // One address line: after a comma or line break (`strong`), or a space.
+            segment: Regex::new(
+                r"^(?:(?P<strong>[ \t]*(?:[,\n][ \t]*)+)|[ \t]+)(?:(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?)|(?P<post>\d{3,6}(?:-\d{4})?|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<caps>\p{Lu}{2,}(?:[ \t]+\p{Lu}{2,}){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}(?:[ \t]*\(\p{Lu}\p{L}*\))?))\b",
+            )?,
+        })
+    }
+
+    /// Widens `span` (a street) over the rest of its address block.
+    fn widen(&self, text: &str, span: &mut Span, limit: usize) {
+        let mut from = span.start.saturating_sub(16);
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        if let Some(m) = text
+            .get(from..span.start)
+            .and_then(|before| self.head.captures(before))
+            .and_then(|c| c.get(1))
+        {
+            span.start = from + m.start();
+        }
+        let mut end = span.end;
+        for _ in 0..ADDRESS_SEGMENTS {
+            let Some(c) = self
+                .segment
+                .captures(window_after(text, end, ADDRESS_SEGMENT_BYTES))
+            else {
+                break;
+            };
+            let strong = c.name("strong").is_some();
+            let Some(whole) = c.get(0) else {
+                break;
+            };
+            if end + whole.end() > limit {
+                break;
+            }
+            // A place name needs a comma or line break before it, and must not be prose
+            // (`..., She`, `\nPatient denies`).
+            if let Some(p) = c.name("place") {
+                let first = p
+                    .as_str()
+                    .split([' ', '\t'])
+                    .next()
+                    .unwrap_or("")
+                    .to_uppercase();
+                if !strong || NAME_STOP.contains(&first.as_str()) {
+                    break;
+                }
+            }
+            end += whole.end();
+        }
+        span.end = end;
+    }
+}
+
+/// Given names and surnames (US Census 1990 and Faker's locales, see
+/// `core/data/names/SOURCE.md`), and the ones that are also common English words, which need
+/// more evidence.
 struct NameLexicon {
-    first: std::collections::HashSet<&'static str>,
-    last: std::collections::HashSet<&'static str>,
-    ambiguous: std::collections::HashSet<&'static str>,
+    first: WordSet,
+    last: WordSet,
+    ambiguous: WordSet,
+    stop: WordSet,
     token: Regex,
+    /// What follows an eponym rather than a person (`Parkinson's disease`, `Foley catheter`).
+    eponym: Regex,
+}
+
+/// A set of upper-case words; foldhash because lookups run once per capitalised word.
+type WordSet = std::collections::HashSet<&'static str, foldhash::fast::FixedState>;
+
+/// A capitalised word of a run, as the lexicons see it.
+struct Token {
+    /// Upper case, without trailing digits (`Andrew29`).
+    key: String,
+    initial: bool,
+    stop: bool,
 }
 
 /// Capitalised words that never extend a name (they start or follow one in prose).
@@ -536,21 +659,59 @@ const NAME_STOP: &[&str] = &[
     "II",
     "III",
     "IV",
+    // Words that take a letter or number after them in clinical prose (`Vitamin D`,
+    // `Hepatitis B`, `Type 2`), so `Word X. Word` is not a name there.
+    "VITAMIN",
+    "HEPATITIS",
+    "TYPE",
+    "GROUP",
+    "CLASS",
+    "GRADE",
+    "STAGE",
+    "FACTOR",
+    "PHASE",
+    "LEVEL",
+    "PART",
+    "SCHEDULE",
+    "APPENDIX",
+    "SECTION",
+    "PLAN",
+    "ZONE",
+    "LOT",
+    "UNIT",
+    "TABLE",
+    "FIGURE",
+    "STEP",
+    "ROOM",
+    "BED",
+    "SUITE",
+    "APT",
 ];
 
 impl NameLexicon {
     fn load() -> std::result::Result<Self, regex::Error> {
-        let set = |t: &'static str| t.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let set = |t: &'static str| -> WordSet {
+            t.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+        };
         Ok(NameLexicon {
             first: set(include_str!("../data/names/first.txt")),
             last: set(include_str!("../data/names/last.txt")),
             ambiguous: set(include_str!("../data/names/ambiguous.txt")),
-            token: Regex::new(r"\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*\d{0,3}|(?-u:\b)\p{Lu}\.")?,
+            stop: NAME_STOP.iter().copied().collect(),
+            // A capitalised word (digits after it: `Andrew29`), or an initial with or without
+            // its dot.
+            token: Regex::new(
+                r"\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*\d{0,3}|(?-u:\b)\p{Lu}(?:\.|(?-u:\b))",
+            )?,
+            eponym: Regex::new(
+                r"^(?:'s|’s)?\s+(?i:disease|syndrome|palsy|sign|test|score|scale|catheter|lymphoma|sarcoma|phenomenon|reflex|maneuver|manoeuvre|criteria|classification|procedure|operation|fracture|ulcer|tumou?r|ratio|law|method|technique|solution|agar|stain|nodes?|triad|index|equation|formula|tube|bag|forceps|incision|hernia|cyst|anomaly|encephalopathy|contracture|neuroma|aneurysm)\b",
+            )?,
         })
     }
 
-    /// Name spans: runs of capitalised words joined by single spaces, where a given name (or
-    /// a surname that is not an English word) anchors the run.
+    /// Name spans: runs of capitalised words and initials joined by single spaces, where a
+    /// given name (or a surname that is not an English word) anchors the run, or where the
+    /// run has the shape `Word X. Word`.
     fn find(&self, text: &str, out: &mut Vec<Span>) {
         let mut run: Vec<(usize, usize)> = Vec::new();
         let flush = |run: &mut Vec<(usize, usize)>, out: &mut Vec<Span>| {
@@ -558,56 +719,98 @@ impl NameLexicon {
             run.clear();
         };
         for m in self.token.find_iter(text) {
+            // A possessive or a trailing hyphen is not part of the name (`Jennifer's`).
+            let t = m.as_str();
+            let t = t
+                .strip_suffix("'s")
+                .or_else(|| t.strip_suffix("’s"))
+                .unwrap_or(t)
+                .trim_end_matches(['\'', '’', '-']);
+            if t.is_empty() {
+                continue;
+            }
+            let (start, end) = (m.start(), m.start() + t.len());
             let joined = run
                 .last()
-                .is_some_and(|&(_, e)| text.get(e..m.start()) == Some(" "));
+                .is_some_and(|&(_, e)| text.get(e..start) == Some(" "));
             if !joined && !run.is_empty() {
                 flush(&mut run, out);
             }
-            run.push((m.start(), m.end()));
+            run.push((start, end));
         }
         flush(&mut run, out);
     }
 
     fn judge(&self, text: &str, run: &[(usize, usize)], out: &mut Vec<Span>) {
-        let key = |i: usize| -> String {
-            run.get(i)
-                .and_then(|&(s, e)| text.get(s..e))
-                .unwrap_or("")
-                .trim_end_matches(|c: char| c.is_ascii_digit())
-                .to_uppercase()
-        };
+        let tokens: Vec<Token> = run
+            .iter()
+            .map(|&(s, e)| {
+                let w = text.get(s..e).unwrap_or("");
+                let trimmed = w.trim_end_matches(|c: char| c.is_ascii_digit());
+                let key = if trimmed.is_ascii() {
+                    trimmed.to_ascii_uppercase()
+                } else {
+                    trimmed.to_uppercase()
+                };
+                let mut c = w.chars();
+                let initial =
+                    c.next().is_some_and(char::is_uppercase) && matches!(c.as_str(), "" | ".");
+                let stop = self.stop.contains(key.as_str());
+                Token { key, initial, stop }
+            })
+            .collect();
+        let tok = |i: usize| tokens.get(i);
+        let key = |i: usize| tok(i).map_or("", |t| t.key.as_str());
+        let initial = |i: usize| tok(i).is_some_and(|t| t.initial);
+        let stop = |i: usize| tok(i).is_some_and(|t| t.stop);
+        let is_word = |i: usize| tok(i).is_some_and(|t| !t.initial && !t.stop);
         let mut i = 0;
         while i < run.len() {
             let k = key(i);
-            let strong = !self.ambiguous.contains(k.as_str()) && !NAME_STOP.contains(&k.as_str());
-            let first = self.first.contains(k.as_str());
-            let last = self.last.contains(k.as_str());
+            let strong = !initial(i) && !stop(i) && !self.ambiguous.contains(k);
+            let first = strong && self.first.contains(k);
+            let last = strong && self.last.contains(k);
             let anchored = strong && (first || last);
-            if !anchored {
+            // `Faina D. Yefremova`: a middle initial between two words is a name's shape.
+            let shaped =
+                !anchored && is_word(i) && i + 2 < run.len() && initial(i + 1) && is_word(i + 2);
+            if !anchored && !shaped {
                 i += 1;
                 continue;
             }
-            // Extend right over capitalised words that may be names, at most 3 more.
+            // Extend right over capitalised words and initials that may be names, at most 3.
             let mut j = i + 1;
-            while j < run.len() && j < i + 4 {
-                let kj = key(j);
-                if NAME_STOP.contains(&kj.as_str()) {
-                    break;
-                }
+            while j < run.len() && j < i + 4 && !stop(j) {
                 j += 1;
             }
-            // Take one capitalised word on the left if it is a known given name (`Will Brown`).
+            // Extend left over initials and given names, and over one unknown word before a
+            // surname (`Tintin Forsberg`).
             let mut a = i;
-            if i > 0 {
-                let kp = key(i - 1);
-                if self.first.contains(kp.as_str()) && !NAME_STOP.contains(&kp.as_str()) {
-                    a = i - 1;
+            let mut unknown_taken = false;
+            while a > 0 && a + 3 > i {
+                if stop(a - 1) {
+                    break;
                 }
+                if initial(a - 1) || self.first.contains(key(a - 1)) {
+                    a -= 1;
+                } else if last && !first && !unknown_taken {
+                    unknown_taken = true;
+                    a -= 1;
+                } else {
+                    break;
+                }
+            }
+            // Trailing initials belong to the next sentence more often than to the name.
+            while j > i + 1 && initial(j - 1) {
+                j -= 1;
             }
             let (Some(&(s, _)), Some(&(_, e))) = (run.get(a), run.get(j - 1)) else {
                 break;
             };
+            i = j;
+            if self.eponym.is_match(window_after(text, e, 48)) {
+                continue;
+            }
             let confidence = if j - a >= 2 {
                 0.75
             } else if first {
@@ -621,10 +824,13 @@ impl NameLexicon {
                 char_start: 0,
                 char_end: 0,
                 category: Cow::Borrowed("name"),
-                detector: Cow::Borrowed("name-lexicon"),
+                detector: Cow::Borrowed(if anchored {
+                    "name-lexicon"
+                } else {
+                    "name-shape"
+                }),
                 confidence,
             });
-            i = j;
         }
     }
 }
@@ -707,11 +913,13 @@ impl Detector {
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(compile_err)?;
         let names = NameLexicon::load().map_err(compile_err)?;
+        let address = AddressBlock::load().map_err(compile_err)?;
         Ok(Detector {
             set,
             regexes,
             specs: all,
             names,
+            address,
         })
     }
 
@@ -741,9 +949,35 @@ impl Detector {
                 }
             }
         }
+        // An address block stops where another category's span starts (`KS 67202`: the
+        // ZIP detector treats the ZIP as its category says).
+        found.sort_by_key(|s| s.start);
+        let starts: Vec<(usize, bool)> = found
+            .iter()
+            .map(|s| (s.start, s.category == "street"))
+            .collect();
+        for span in &mut found {
+            if span.category == "street" {
+                let next = starts.partition_point(|&(st, _)| st < span.end);
+                let limit = starts
+                    .get(next..)
+                    .and_then(|rest| rest.iter().find(|&&(_, street)| !street))
+                    .map_or(text.len(), |&(st, _)| st);
+                self.address.widen(text, span, limit);
+            }
+        }
         self.names.find(text, &mut found);
         resolve(found, text)
     }
+}
+
+/// Up to `len` bytes of `text` from `at`, cut back to a character boundary.
+fn window_after(text: &str, at: usize, len: usize) -> &str {
+    let mut end = at.saturating_add(len).min(text.len());
+    while end > at && !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(at..end).unwrap_or("")
 }
 
 fn push_span(
@@ -811,9 +1045,17 @@ fn resolve(mut spans: Vec<Span>, text: &str) -> Vec<Span> {
             .then((b.end - b.start).cmp(&(a.end - a.start)))
             .then(a.start.cmp(&b.start))
     });
+    // Kept spans never overlap, so the one starting last before `s.end` is the only one
+    // that can overlap `s`: a map by start keeps this O(n log n) on long texts.
+    let mut taken: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
     let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
     for s in spans {
-        if kept.iter().all(|k| s.end <= k.start || s.start >= k.end) {
+        let free = taken
+            .range(..s.end)
+            .next_back()
+            .is_none_or(|(_, &end)| end <= s.start);
+        if free && s.start < s.end {
+            taken.insert(s.start, s.end);
             kept.push(s);
         }
     }
@@ -1190,17 +1432,94 @@ mod tests {
     }
 
     #[test]
+    fn international_names_initials_and_eponyms() {
+        // Names outside the US Census lists, with letters outside ASCII.
+        assert_eq!(
+            cats("Referred by Elínborg Guðmundsdóttir."),
+            [("name", "Elínborg Guðmundsdóttir".into())]
+        );
+        assert_eq!(cats("Dr. Kozłowski"), [("name", "Kozłowski".into())]);
+        // A possessive is not part of the name.
+        assert_eq!(
+            cats("I'm Jennifer's daughter"),
+            [("name", "Jennifer".into())]
+        );
+        // A middle initial between two words has a name's shape, lexicon or not.
+        assert_eq!(
+            cats("signed: Zorvath Q. Pelnikar"),
+            [("name", "Zorvath Q. Pelnikar".into())]
+        );
+        // An unknown given name before a known surname joins it.
+        assert_eq!(
+            cats("Tintin Forsberg called"),
+            [("name", "Tintin Forsberg".into())]
+        );
+        // Eponyms name a disease or a device, not a person.
+        assert!(cats("history of Parkinson's disease").is_empty());
+        assert!(cats("Hodgkin lymphoma in remission").is_empty());
+        assert!(cats("Vitamin D. Follow up").is_empty());
+    }
+
+    #[test]
+    fn address_blocks_widen_over_city_state_postcode_country() {
+        assert_eq!(
+            cats(
+                "Billing address: 6750 Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677. Thanks"
+            ),
+            [(
+                "street",
+                "6750 Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677".into()
+            )]
+        );
+        assert_eq!(
+            cats("lives at 14 Crown Street, Leeds, LS1 4AP, United Kingdom"),
+            [(
+                "street",
+                "14 Crown Street, Leeds, LS1 4AP, United Kingdom".into()
+            )]
+        );
+        // Prose after an address is not a city.
+        assert_eq!(
+            cats("lives at 5 Oak St\nPatient denies pain"),
+            [("street", "5 Oak St".into())]
+        );
+        assert_eq!(
+            cats("Villacher Strasse 89"),
+            [("street", "Villacher Strasse 89".into())]
+        );
+        assert_eq!(
+            cats("29 Rue de Tanger"),
+            [("street", "29 Rue de Tanger".into())]
+        );
+        assert_eq!(
+            cats("my address is 28030 Edeby 55"),
+            [("street", "28030 Edeby 55".into())]
+        );
+        // Without address words, number-word-number is a lab value.
+        assert!(cats("Glucose 110 Sodium 140").is_empty());
+        assert!(cats("2019 Hemoglobin 12").is_empty());
+    }
+
+    #[test]
     fn offsets_are_bytes_and_chars() {
         let d = Detector::builtin().unwrap();
         let text = "Émile — SSN 123-45-6789";
-        let s = &d.detect(text)[0];
-        assert_eq!(&text[s.start..s.end], "123-45-6789");
+        let spans = d.detect(text);
+        let found: Vec<(&str, String)> = spans
+            .iter()
+            .map(|s| {
+                let by_char: String = text
+                    .chars()
+                    .skip(s.char_start)
+                    .take(s.char_end - s.char_start)
+                    .collect();
+                assert_eq!(&text[s.start..s.end], by_char);
+                (s.category.as_ref(), by_char)
+            })
+            .collect();
         assert_eq!(
-            text.chars()
-                .skip(s.char_start)
-                .take(s.char_end - s.char_start)
-                .collect::<String>(),
-            "123-45-6789"
+            found,
+            [("name", "Émile".into()), ("ssn", "123-45-6789".into())]
         );
     }
 
