@@ -120,6 +120,47 @@ fn input_err(location: &str, message: impl Into<String>) -> PyErr {
     })
 }
 
+/// The names of `phiguard::Limits`' caps, as Python and pickles spell them.
+const LIMIT_NAMES: [&str; 4] = [
+    "max_field_bytes",
+    "max_depth",
+    "max_policies",
+    "max_text_bytes",
+];
+
+fn limit_slot<'a>(l: &'a mut phiguard::Limits, name: &str) -> Option<&'a mut usize> {
+    Some(match name {
+        "max_field_bytes" => &mut l.max_field_bytes,
+        "max_depth" => &mut l.max_depth,
+        "max_policies" => &mut l.max_policies,
+        "max_text_bytes" => &mut l.max_text_bytes,
+        _ => return None,
+    })
+}
+
+/// Caps from a dict of positive integers; the caps it leaves out keep their defaults.
+fn limits_of(d: Option<&Bound<'_, PyDict>>) -> PyResult<phiguard::Limits> {
+    let mut limits = phiguard::Limits::default();
+    for (k, v) in d.into_iter().flat_map(|d| d.iter()) {
+        let name: String = k
+            .extract()
+            .map_err(|_| request_err("limit names are strings"))?;
+        let value: usize = v
+            .extract()
+            .ok()
+            .filter(|&n: &usize| n > 0)
+            .ok_or_else(|| request_err(format!("limit `{name}` must be a positive integer")))?;
+        let slot = limit_slot(&mut limits, &name).ok_or_else(|| {
+            request_err(format!(
+                "unknown limit `{name}` (known: {})",
+                LIMIT_NAMES.join(", ")
+            ))
+        })?;
+        *slot = value;
+    }
+    Ok(limits)
+}
+
 fn request_err(message: impl Into<String>) -> PyErr {
     to_py(phiguard::Error::Request {
         message: message.into(),
@@ -348,7 +389,11 @@ struct Engine {
 #[pymethods]
 impl Engine {
     #[new]
-    #[pyo3(signature = (*, schema=None, policies=None, entities=None, categories=None, catalogs=None, detectors=None))]
+    #[pyo3(signature = (*, schema=None, policies=None, entities=None, categories=None, catalogs=None, detectors=None, limits=None))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "keyword-only arguments of one call"
+    )]
     fn new(
         schema: Option<&Bound<'_, PyAny>>,
         policies: Option<&Bound<'_, PyAny>>,
@@ -356,8 +401,10 @@ impl Engine {
         categories: Option<&Bound<'_, PyAny>>,
         catalogs: Option<&Bound<'_, PyAny>>,
         detectors: Option<&Bound<'_, PyAny>>,
+        limits: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Engine> {
         guarded(|| {
+            let limits = limits_of(limits)?;
             let d = phiguard::Engine::default_sources();
             let sources = PackSources {
                 schema: match schema {
@@ -386,19 +433,41 @@ impl Engine {
                 },
             };
             Ok(Engine {
-                inner: phiguard::Engine::from_sources(&sources).map_err(to_py)?,
+                inner: phiguard::Engine::from_sources_with_limits(&sources, limits)
+                    .map_err(to_py)?,
             })
         })
     }
 
     /// Loads a pack directory laid out as ``policies/`` is.
     #[staticmethod]
-    fn from_dir(path: PathBuf) -> PyResult<Engine> {
+    #[pyo3(signature = (path, *, limits=None))]
+    fn from_dir(path: PathBuf, limits: Option<&Bound<'_, PyDict>>) -> PyResult<Engine> {
         guarded(|| {
+            let limits = limits_of(limits)?;
             Ok(Engine {
-                inner: phiguard::Engine::from_dir(&path).map_err(to_py)?,
+                inner: phiguard::Engine::from_dir_with_limits(&path, limits).map_err(to_py)?,
             })
         })
+    }
+
+    /// The caps on hostile input this engine applies: ``max_field_bytes`` (a JSON string
+    /// value), ``max_depth`` (JSON nesting), ``max_policies`` (per pack) and
+    /// ``max_text_bytes`` (one free-text detector call). Set them with ``Engine(limits=...)``.
+    ///
+    /// >>> import phiguard
+    /// >>> phiguard.Engine(limits={"max_text_bytes": 4096}).limits["max_text_bytes"]
+    /// 4096
+    #[getter]
+    fn limits<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        let mut l = self.inner.limits();
+        for name in LIMIT_NAMES {
+            if let Some(v) = limit_slot(&mut l, name) {
+                d.set_item(name, *v)?;
+            }
+        }
+        Ok(d)
     }
 
     /// The same engine with one more catalog (TOML text or a path).
@@ -485,6 +554,12 @@ impl Engine {
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let py = slf.py();
         let state = sources_state(py, slf.get().inner.sources())?;
+        let mut l = slf.get().inner.limits();
+        for name in LIMIT_NAMES {
+            if let Some(v) = limit_slot(&mut l, name) {
+                state.append(("limit", name, v.to_string()))?;
+            }
+        }
         Ok((
             py.import("phiguard._native")?
                 .getattr("_engine_from_state")?,
@@ -520,7 +595,16 @@ fn sources_state<'py>(py: Python<'py>, s: &PackSources) -> PyResult<Bound<'py, P
 fn _engine_from_state(state: Vec<(String, String, String)>) -> PyResult<Engine> {
     guarded(|| {
         let mut s = PackSources::default();
+        let mut limits = phiguard::Limits::default();
         for (kind, name, text) in state {
+            if kind == "limit" {
+                let slot = limit_slot(&mut limits, &name)
+                    .ok_or_else(|| request_err(format!("unknown limit `{name}`")))?;
+                *slot = text
+                    .parse()
+                    .map_err(|_| request_err(format!("limit `{name}` is not a number")))?;
+                continue;
+            }
             let src = Source::new(name, text);
             match kind.as_str() {
                 "schema" => s.schema = Some(src),
@@ -533,7 +617,7 @@ fn _engine_from_state(state: Vec<(String, String, String)>) -> PyResult<Engine> 
             }
         }
         Ok(Engine {
-            inner: phiguard::Engine::from_sources(&s).map_err(to_py)?,
+            inner: phiguard::Engine::from_sources_with_limits(&s, limits).map_err(to_py)?,
         })
     })
 }

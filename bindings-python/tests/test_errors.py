@@ -122,3 +122,38 @@ def test_a_panic_never_crosses_into_python() -> None:
     assert type(err.value).__name__ == "InternalError"  # not pyo3's PanicException
     # The module still works afterwards.
     assert phiguard.Engine().catalogs
+
+
+def test_limits_are_configurable_checked_and_survive_pickling() -> None:
+    import pickle
+
+    engine = phiguard.Engine(limits={"max_text_bytes": 32, "max_depth": 4})
+    assert engine.limits["max_text_bytes"] == 32
+    assert engine.limits["max_depth"] == 4
+    # Caps left out keep their defaults.
+    assert engine.limits["max_policies"] == phiguard.Engine().limits["max_policies"]
+    view = engine.view(role="data_analyst", purpose="HRESCH", catalog="free-text", as_of_year=2026)
+    assert view.scrub_text("short note") == "short note"
+    with pytest.raises(phiguard.InputError, match="max_text_bytes|bytes"):
+        view.scrub_text("a note that is longer than thirty-two bytes")
+    physician = engine.view(role="physician", purpose="TREAT", catalog="fhir-patient")
+    with pytest.raises(phiguard.InputError, match="nesting"):
+        physician.apply({"a": {"b": {"c": {"d": {"e": {}}}}}})
+    # A pickled engine keeps its caps (Spark workers apply the same ones).
+    assert pickle.loads(pickle.dumps(engine)).limits == engine.limits
+    with pytest.raises(phiguard.PolicyError):
+        phiguard.Engine(limits={"max_policies": 1})
+
+
+@pytest.mark.parametrize(
+    "limits, message",
+    [
+        ({"max_rows": 5}, "unknown limit `max_rows`"),
+        ({"max_depth": 0}, "positive integer"),
+        ({"max_depth": -3}, "positive integer"),
+        ({"max_depth": "deep"}, "positive integer"),
+    ],
+)
+def test_bad_limits_are_request_errors(limits, message) -> None:
+    with pytest.raises(phiguard.RequestError, match=message):
+        phiguard.Engine(limits=limits)

@@ -59,6 +59,55 @@ pub struct PackInput {
     /// Custom free-text detectors TOML.
     #[tsify(optional)]
     pub detectors: Option<String>,
+    /// Caps on hostile input; each one left out keeps its default.
+    #[tsify(optional)]
+    pub limits: Option<Limits>,
+}
+
+/// Caps that keep memory and time bounded on hostile input (positive integers).
+#[derive(Tsify, Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Limits {
+    /// Largest string value of a record, in bytes.
+    #[tsify(optional)]
+    pub max_field_bytes: Option<usize>,
+    /// Deepest nesting of a record.
+    #[tsify(optional)]
+    pub max_depth: Option<usize>,
+    /// Most policies a pack may hold.
+    #[tsify(optional)]
+    pub max_policies: Option<usize>,
+    /// Longest text one `scrubText` call takes, in bytes.
+    #[tsify(optional)]
+    pub max_text_bytes: Option<usize>,
+}
+
+impl Limits {
+    fn to_core(&self) -> Result<phiguard::Limits, JsValue> {
+        let d = phiguard::Limits::default();
+        let pick = |v: Option<usize>, name: &str, default: usize| match v {
+            Some(0) => Err(request_err(format!(
+                "limits.{name} must be a positive integer"
+            ))),
+            Some(n) => Ok(n),
+            None => Ok(default),
+        };
+        Ok(phiguard::Limits {
+            max_field_bytes: pick(self.max_field_bytes, "maxFieldBytes", d.max_field_bytes)?,
+            max_depth: pick(self.max_depth, "maxDepth", d.max_depth)?,
+            max_policies: pick(self.max_policies, "maxPolicies", d.max_policies)?,
+            max_text_bytes: pick(self.max_text_bytes, "maxTextBytes", d.max_text_bytes)?,
+        })
+    }
+
+    fn from_core(l: phiguard::Limits) -> Self {
+        Limits {
+            max_field_bytes: Some(l.max_field_bytes),
+            max_depth: Some(l.max_depth),
+            max_policies: Some(l.max_policies),
+            max_text_bytes: Some(l.max_text_bytes),
+        }
+    }
 }
 
 /// Who asks, for what, and why.
@@ -271,9 +320,17 @@ impl Engine {
             catalogs: many(input.catalogs, "catalogs", d.catalogs),
             detectors: one(input.detectors, "detectors", d.detectors),
         };
+        let limits = input.limits.unwrap_or_default().to_core()?;
         Ok(Engine {
-            inner: phiguard::Engine::from_sources(&sources).map_err(|e| js_err(&e))?,
+            inner: phiguard::Engine::from_sources_with_limits(&sources, limits)
+                .map_err(|e| js_err(&e))?,
         })
+    }
+
+    /// The caps this engine applies (every one filled in).
+    #[wasm_bindgen(getter, unchecked_return_type = "Limits")]
+    pub fn limits(&self) -> Result<JsValue, JsValue> {
+        to_js(&Limits::from_core(self.inner.limits()))
     }
 
     /// The same engine with one more catalog (TOML text).

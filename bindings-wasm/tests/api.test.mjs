@@ -102,3 +102,21 @@ test("the key never shows in errors or objects", () => {
   assert.ok(!JSON.stringify(view).includes("0123456789abcdef"));
   assert.ok(!String(view).includes("0123456789abcdef"));
 });
+
+test("limits are configurable and checked before the work they bound", () => {
+  const capped = new Engine({ limits: { maxTextBytes: 32, maxDepth: 4 } });
+  assert.equal(capped.limits.maxTextBytes, 32);
+  assert.equal(capped.limits.maxDepth, 4);
+  assert.equal(capped.limits.maxPolicies, engine.limits.maxPolicies);
+  const analyst = capped.view({ role: "data_analyst", purpose: "HRESCH", catalog: "free-text", asOfYear: 2026 });
+  assert.equal(analyst.scrubText("short note"), "short note");
+  assert.throws(() => analyst.scrubText("a note that is longer than thirty-two bytes"), {
+    name: "PhiguardError",
+    code: "input",
+  });
+  const physician = capped.view({ role: "physician", purpose: "TREAT", catalog: "fhir-patient" });
+  assert.throws(() => physician.apply({ a: { b: { c: { d: { e: {} } } } } }), { code: "input" });
+  assert.throws(() => new Engine({ limits: { maxPolicies: 1 } }), { code: "policy" });
+  assert.throws(() => new Engine({ limits: { maxDepth: 0 } }), { code: "request" });
+  assert.throws(() => new Engine({ limits: { maxRows: 5 } }), { code: "request" });
+});

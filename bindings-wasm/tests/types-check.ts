@@ -1,5 +1,5 @@
 // Compiled by `tsc --noEmit` in CI: the generated declarations must describe the API as used.
-import { Engine, type ExplainRow, type PhiguardError, type ViewRequest } from "phiguard";
+import { Engine, type ExplainRow, type Limits, type PhiguardError, type ViewRequest } from "phiguard";
 
 const engine: Engine = new Engine();
 const request: ViewRequest = {
@@ -17,6 +17,10 @@ const stream = view.csvStream("in.csv");
 const bytes: Uint8Array = stream.push(new TextEncoder().encode("ssn\n"));
 stream.finish();
 const roles: string[] = engine.roles;
+const capped = new Engine({ limits: { maxTextBytes: 1 << 16 } });
+const limits: Limits = capped.limits;
+const maxDepth: number | undefined = limits.maxDepth;
+void maxDepth;
 try {
   engine.view({ role: "nobody", purpose: "TREAT", catalog: "synthea-patients" });
 } catch (e) {

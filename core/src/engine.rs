@@ -142,6 +142,14 @@ impl Engine {
     /// # Errors
     /// [`Error::Io`] for unreadable files, [`Error::Policy`] / [`Error::Catalog`] for invalid ones.
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::from_dir_with_limits(dir, Limits::default())
+    }
+
+    /// Loads a pack directory, as [`Engine::from_dir`], with caps other than the defaults.
+    ///
+    /// # Errors
+    /// As [`Engine::from_dir`] and [`Engine::from_sources_with_limits`].
+    pub fn from_dir_with_limits(dir: impl AsRef<Path>, limits: Limits) -> Result<Self> {
         let dir = dir.as_ref();
         let read = |p: &Path| -> Result<Source> {
             let text = std::fs::read_to_string(p).map_err(|e| Error::io(p.display(), e))?;
@@ -178,7 +186,7 @@ impl Engine {
                 .collect::<Result<_>>()?,
             catalogs: catalogs.iter().map(|p| read(p)).collect::<Result<_>>()?,
         };
-        Self::from_sources(&sources)
+        Self::from_sources_with_limits(&sources, limits)
     }
 
     /// Loads a pack from in-memory sources.

@@ -241,7 +241,7 @@ fn specs() -> Vec<(Spec, String)> {
             None,
             0.95,
         ),
-        s("credit-card", "account", r"\b(?:\d[ -]?){12,18}\d\b".into(), 0, Some(valid_card), 0.9),
+        s("credit-card", "account", r"\b(?:\d[ -]?){11,18}\d\b".into(), 0, Some(valid_card), 0.9),
         s(
             "iban",
             "account",
@@ -253,7 +253,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "phone-nanp",
             "phone",
-            r"(?:\+?1[-.\s]?)?(?:\(\d{3}\)\s?|\b\d{3}[-.\s]?)\d{3}[-.\s]?\d{4}\b(?:\s*(?:x|ext\.?|extension)\s*\d{1,5})?".into(),
+            r"(?:\+?1[-.\s]?)?(?:\(\d{3}\)\s?|\b\d{3}[-.\s]?)\d{3}[-.\s]?\d{4}(?:\s*(?:x|ext\.?|extension)\s*\d{1,5}\b|\b)".into(),
             0,
             Some(valid_nanp),
             0.85,
@@ -281,6 +281,15 @@ fn specs() -> Vec<(Spec, String)> {
             1,
             None,
             0.95,
+        ),
+        // A number of any national format right after a word that announces a phone.
+        s(
+            "phone-context",
+            "phone",
+            r"(?i)\b(?:phone|tel|telephone|mobile|cell|cellphone|call(?:\s+me)?(?:\s+(?:on|at))?|reach\s+me\s+at|contact\s+number)\b[\s:#.]*(?:is\s+)?(\+?\(?\d[\d(). \t-]{5,18}\d)\b".into(),
+            1,
+            Some(valid_context_phone),
+            0.8,
         ),
         s("date-iso", "event_date", r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b".into(), 0, Some(valid_ymd), 0.95),
         s("date-numeric", "event_date", r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b".into(), 0, Some(valid_mdy), 0.9),
@@ -369,7 +378,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "zip-context",
             "zip",
-            r"(?i)\b(?:zip(?:\s*code)?|postal\s*code|post\s*code|postcode)(?:\s+is)?\s*:?\s*(\d{5}(?:-\d{4})?|\d{4}|\d{3}\s\d{2})\b".into(),
+            r"(?i)\b(?:zip(?:\s*code)?|postal\s*code|post\s*code|postcode|cep|plz|código\s+postal|code\s+postal|codice\s+postale|postnummer|postinumero|kod\s+pocztowy)(?:\s+is)?\s*:?\s*(\d{5}-\d{4}|\d{5}-\d{3}|\d{4}-\d{3}|\d{2}-\d{3}|[A-Za-z]\d[A-Za-z]\s?\d[A-Za-z]\d|\d{4}\s?[A-Za-z]{2}|\d{3}\s\d{2}|\d{3,5})\b".into(),
             1,
             None,
             0.95,
@@ -507,7 +516,7 @@ impl AddressBlock {
             head: Regex::new(r"(?:^|[^\p{L}\p{N}])((?:\d{1,6}[ \t]+){1,2})$")?,
             // One address line: after a comma or line break (`strong`), or a space.
             segment: Regex::new(
-                r"^(?:(?P<strong>[ \t]*(?:[,\n][ \t]*)+)|[ \t]+)(?:(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?)|(?P<post>\d{3,6}(?:-\d{4})?|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<caps>\p{Lu}{2,}(?:[ \t]+\p{Lu}{2,}){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}(?:[ \t]*\(\p{Lu}\p{L}*\))?))\b",
+                r"^(?:(?P<strong>[ \t]*(?:[,\n][ \t]*)+)|[ \t]+)(?:(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?)|(?P<post>\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{3,6}|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<caps>\p{Lu}{2,}(?:[ \t]+\p{Lu}{2,}){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}(?:[ \t]*\(\p{Lu}\p{L}*\))?))\b",
             )?,
         })
     }
@@ -712,10 +721,13 @@ impl NameLexicon {
     /// Name spans: runs of capitalised words and initials joined by single spaces, where a
     /// given name (or a surname that is not an English word) anchors the run, or where the
     /// run has the shape `Word X. Word`.
-    fn find(&self, text: &str, out: &mut Vec<Span>) {
+    ///
+    /// `cased` is false for a text written without capitals, given here title-cased: then
+    /// every word is capitalised, so only lexicon names and initials join a run.
+    fn find(&self, text: &str, cased: bool, out: &mut Vec<Span>) {
         let mut run: Vec<(usize, usize)> = Vec::new();
         let flush = |run: &mut Vec<(usize, usize)>, out: &mut Vec<Span>| {
-            self.judge(text, run, out);
+            self.judge(text, run, cased, out);
             run.clear();
         };
         for m in self.token.find_iter(text) {
@@ -741,7 +753,7 @@ impl NameLexicon {
         flush(&mut run, out);
     }
 
-    fn judge(&self, text: &str, run: &[(usize, usize)], out: &mut Vec<Span>) {
+    fn judge(&self, text: &str, run: &[(usize, usize)], cased: bool, out: &mut Vec<Span>) {
         let tokens: Vec<Token> = run
             .iter()
             .map(|&(s, e)| {
@@ -770,17 +782,24 @@ impl NameLexicon {
             let strong = !initial(i) && !stop(i) && !self.ambiguous.contains(k);
             let first = strong && self.first.contains(k);
             let last = strong && self.last.contains(k);
-            let anchored = strong && (first || last);
+            // Without capitals, two-letter words (`ok`, `al`) are too often not names.
+            let anchored = strong && (first || last) && (cased || k.chars().count() > 2);
             // `Faina D. Yefremova`: a middle initial between two words is a name's shape.
-            let shaped =
-                !anchored && is_word(i) && i + 2 < run.len() && initial(i + 1) && is_word(i + 2);
+            let shaped = cased
+                && !anchored
+                && is_word(i)
+                && i + 2 < run.len()
+                && initial(i + 1)
+                && is_word(i + 2);
             if !anchored && !shaped {
                 i += 1;
                 continue;
             }
             // Extend right over capitalised words and initials that may be names, at most 3.
             let mut j = i + 1;
-            while j < run.len() && j < i + 4 && !stop(j) {
+            let known =
+                |t: usize| initial(t) || self.first.contains(key(t)) || self.last.contains(key(t));
+            while j < run.len() && j < i + 4 && !stop(j) && (cased || known(j) || initial(j - 1)) {
                 j += 1;
             }
             // Extend left over initials and given names, and over one unknown word before a
@@ -793,7 +812,7 @@ impl NameLexicon {
                 }
                 if initial(a - 1) || self.first.contains(key(a - 1)) {
                     a -= 1;
-                } else if last && !first && !unknown_taken {
+                } else if cased && last && !first && !unknown_taken {
                     unknown_taken = true;
                     a -= 1;
                 } else {
@@ -966,9 +985,31 @@ impl Detector {
                 self.address.widen(text, span, limit);
             }
         }
-        self.names.find(text, &mut found);
+        if text.chars().any(char::is_uppercase) {
+            self.names.find(text, true, &mut found);
+        } else {
+            // Without capitals, case says nothing: look for lexicon names in a title-cased
+            // copy with the same byte offsets.
+            self.names.find(&title_case(text), false, &mut found);
+        }
         resolve(found, text)
     }
+}
+
+/// `text` with the first letter of each word upper-cased where that keeps its UTF-8 length,
+/// so byte offsets into the copy are offsets into `text`.
+fn title_case(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word_start = true;
+    for c in text.chars() {
+        let mut upper = c.to_uppercase();
+        match (word_start, upper.next(), upper.next()) {
+            (true, Some(u), None) if u.len_utf8() == c.len_utf8() => out.push(u),
+            _ => out.push(c),
+        }
+        word_start = !(c.is_alphanumeric() || c == '\'' || c == '’');
+    }
+    out
 }
 
 /// Up to `len` bytes of `text` from `at`, cut back to a character boundary.
@@ -1097,9 +1138,22 @@ fn luhn(d: &[u32]) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// 7 to 15 digits (ITU-T E.164 allows 15), not all the same digit; a number shaped like a
+/// North American one must pass the NANP rules.
+fn valid_context_phone(s: &str) -> bool {
+    let d = digits_of(s);
+    let nanp_shaped =
+        !s.starts_with('+') && (d.len() == 10 || (d.len() == 11 && d.first() == Some(&1)));
+    (7..=15).contains(&d.len())
+        && d.iter().any(|&x| x != d.first().copied().unwrap_or(0))
+        && (!nanp_shaped || valid_nanp(s))
+}
+
 fn valid_card(s: &str) -> bool {
     let d = digits_of(s);
-    (13..=19).contains(&d.len())
+    // Maestro (issuer prefixes 50 and 56 to 69) also issues 12-digit numbers.
+    let maestro12 = d.len() == 12 && d.first().is_some_and(|&x| x == 5 || x == 6);
+    ((13..=19).contains(&d.len()) || maestro12)
         && luhn(&d)
         && d.iter().any(|&x| x != d.first().copied().unwrap_or(0))
 }
@@ -1372,6 +1426,35 @@ mod tests {
             );
         }
         assert_eq!(cats("Fax: 316-555-0123"), [("fax", "316-555-0123".into())]);
+        // Extensions written straight after the number.
+        assert_eq!(
+            cats("call 345-899-3560x4587 now"),
+            [("phone", "345-899-3560x4587".into())]
+        );
+        // Any national format right after a word that announces a phone.
+        for (text, number) in [
+            ("Phone:\n467 3395\n", "467 3395"),
+            ("call me on 9472 7916?", "9472 7916"),
+            ("mobile: 06 12 34 56 78", "06 12 34 56 78"),
+        ] {
+            assert_eq!(cats(text), [("phone", number.to_owned())], "{text}");
+        }
+        assert!(cats("tel 12345").is_empty(), "too short for a phone");
+        // A Maestro number of 12 digits passes Luhn; other 12-digit numbers are not cards.
+        assert_eq!(
+            cats("card 501864667909"),
+            [("account", "501864667909".into())]
+        );
+        assert!(cats("ref 401864667909").is_empty());
+        // Postcodes of other countries after the word that names them.
+        for (text, code) in [
+            ("CEP: 75534-030", "75534-030"),
+            ("postal code B0J 2H0", "B0J 2H0"),
+            ("kod pocztowy 53-320", "53-320"),
+            ("my zip code is 880", "880"),
+        ] {
+            assert_eq!(cats(text), [("zip", code.to_owned())], "{text}");
+        }
         assert!(
             cats("call 555-123-4567").iter().all(|(c, _)| *c != "phone"),
             "exchange 1xx is not NANP"
@@ -1454,6 +1537,15 @@ mod tests {
             cats("Tintin Forsberg called"),
             [("name", "Tintin Forsberg".into())]
         );
+        // A text without capitals still shows lexicon names, joined by initials.
+        assert_eq!(
+            cats("spoke with naomi ryan and eric g. samoylova today"),
+            [
+                ("name", "naomi ryan".into()),
+                ("name", "eric g. samoylova".into())
+            ]
+        );
+        assert!(cats("the patient will rest and return in two weeks").is_empty());
         // Eponyms name a disease or a device, not a person.
         assert!(cats("history of Parkinson's disease").is_empty());
         assert!(cats("Hodgkin lymphoma in remission").is_empty());
