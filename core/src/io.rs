@@ -512,6 +512,42 @@ fn process_chunk(
 /// De-identifies newline-delimited JSON (one object per line).
 ///
 /// # Errors
+/// Reads one line (without its `\n` or `\r\n`), never buffering more than `max` bytes of
+/// it: a hostile line without a newline ends in an error, not in memory exhaustion.
+fn read_line_bounded<R: BufRead>(
+    input: &mut R,
+    max: usize,
+    src: &str,
+    line_no: u64,
+) -> Result<Option<String>> {
+    let at = || Location::line(src, line_no);
+    let mut buf = Vec::new();
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(2);
+    let n = input
+        .by_ref()
+        .take(limit)
+        .read_until(b'\n', &mut buf)
+        .map_err(|e| Error::input(at(), format!("cannot read line: {e}")))?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    if buf.len() > max {
+        return Err(Error::input(at(), "record exceeds the size limit"));
+    }
+    String::from_utf8(buf).map(Some).map_err(|e| {
+        Error::input(
+            at(),
+            format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
+        )
+    })
+}
+
 /// [`Error::Input`] naming the line for malformed JSON or non-object records, plus the errors
 /// of [`View::apply_json`].
 pub fn deidentify_ndjson<R: BufRead, W: Write>(
@@ -523,24 +559,13 @@ pub fn deidentify_ndjson<R: BufRead, W: Write>(
 ) -> Result<Summary> {
     let src = opts.source.as_str();
     let mut summary = Summary::default();
-    let mut lines = input.lines();
+    let mut input = input;
+    let max_line = opts.max_field_bytes.saturating_mul(16);
     let mut line_no = 0u64;
     loop {
         let mut chunk = Vec::with_capacity(opts.chunk_rows.min(4096));
-        for line in lines.by_ref() {
+        while let Some(line) = read_line_bounded(&mut input, max_line, src, line_no + 1)? {
             line_no += 1;
-            let line = line.map_err(|e| {
-                Error::input(
-                    Location::line(src, line_no),
-                    format!("cannot read line: {e}"),
-                )
-            })?;
-            if line.len() > opts.max_field_bytes.saturating_mul(16) {
-                return Err(Error::input(
-                    Location::line(src, line_no),
-                    "record exceeds the size limit",
-                ));
-            }
             if !line.trim().is_empty() {
                 chunk.push((line_no, line));
             }

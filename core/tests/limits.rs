@@ -81,3 +81,58 @@ fn detector_text_cap() {
     assert_eq!(err.code(), "input");
     assert!(err.to_string().contains("max_text_bytes"), "{err}");
 }
+
+/// A reader that yields `len` bytes of `x` with no newline, and counts what was asked of it.
+struct Endless {
+    left: u64,
+    served: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl std::io::Read for Endless {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(usize::try_from(self.left).unwrap());
+        buf[..n].fill(b'x');
+        self.left -= n as u64;
+        self.served.set(self.served.get() + n as u64);
+        Ok(n)
+    }
+}
+
+#[test]
+fn ndjson_lines_are_capped_while_reading() {
+    use phiguard::io::{IoOptions, deidentify_ndjson};
+    let v = view(Limits::default(), "fhir-patient");
+    let opts = IoOptions {
+        source: "big.ndjson".into(),
+        max_field_bytes: 1024,
+        ..IoOptions::default()
+    };
+    // A first good record, then a 1 GiB line with no newline: refused at line 2 after
+    // reading about the cap (16 x 1 KiB), not the whole line.
+    let served = std::rc::Rc::new(std::cell::Cell::new(0));
+    let input = std::io::Read::chain(
+        &b"{\"id\": \"p1\"}\n"[..],
+        Endless {
+            left: 1 << 30,
+            served: served.clone(),
+        },
+    );
+    let mut out = Vec::new();
+    let err = deidentify_ndjson(&v, std::io::BufReader::new(input), &mut out, &opts, &|_| {})
+        .unwrap_err();
+    assert_eq!(err.code(), "input");
+    assert!(err.to_string().contains("big.ndjson:2"), "{err}");
+    assert!(err.to_string().contains("size limit"), "{err}");
+    assert!(served.get() < 1 << 20, "read {} bytes", served.get());
+    // Invalid UTF-8 is an error at its line, never a lossy record.
+    let err = deidentify_ndjson(
+        &v,
+        &b"{\"id\": \"p1\"}\n{\"id\": \"\xff\"}\n"[..],
+        &mut Vec::new(),
+        &opts,
+        &|_| {},
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("big.ndjson:2"), "{err}");
+    assert!(err.to_string().contains("UTF-8"), "{err}");
+}
