@@ -121,11 +121,12 @@ fn input_err(location: &str, message: impl Into<String>) -> PyErr {
 }
 
 /// The names of `phiguard::Limits`' caps, as Python and pickles spell them.
-const LIMIT_NAMES: [&str; 4] = [
+const LIMIT_NAMES: [&str; 5] = [
     "max_field_bytes",
     "max_depth",
     "max_policies",
     "max_text_bytes",
+    "max_record_bytes",
 ];
 
 fn limit_slot<'a>(l: &'a mut phiguard::Limits, name: &str) -> Option<&'a mut usize> {
@@ -134,6 +135,7 @@ fn limit_slot<'a>(l: &'a mut phiguard::Limits, name: &str) -> Option<&'a mut usi
         "max_depth" => &mut l.max_depth,
         "max_policies" => &mut l.max_policies,
         "max_text_bytes" => &mut l.max_text_bytes,
+        "max_record_bytes" => &mut l.max_record_bytes,
         _ => return None,
     })
 }
@@ -451,9 +453,10 @@ impl Engine {
         })
     }
 
-    /// The caps on hostile input this engine applies: ``max_field_bytes`` (a JSON string
-    /// value), ``max_depth`` (JSON nesting), ``max_policies`` (per pack) and
-    /// ``max_text_bytes`` (one free-text detector call). Set them with ``Engine(limits=...)``.
+    /// The caps on hostile input this engine applies: ``max_field_bytes`` (a string value or
+    /// CSV field), ``max_record_bytes`` (a CSV record or JSON line read from a file),
+    /// ``max_depth`` (JSON nesting), ``max_policies`` (per pack) and ``max_text_bytes`` (one
+    /// free-text detector call). Set them with ``Engine(limits=...)``.
     ///
     /// >>> import phiguard
     /// >>> phiguard.Engine(limits={"max_text_bytes": 4096}).limits["max_text_bytes"]

@@ -145,6 +145,18 @@ def test_limits_are_configurable_checked_and_survive_pickling() -> None:
         phiguard.Engine(limits={"max_policies": 1})
 
 
+def test_record_cap_applies_to_files(tmp_path) -> None:
+    engine = phiguard.Engine(limits={"max_record_bytes": 4096})
+    assert engine.limits["max_record_bytes"] == 4096
+    src = tmp_path / "open-quote.csv"
+    src.write_text('Id,SSN\np1,"' + "x" * 10_000)
+    view = engine.view(role="coder", purpose="HOPERAT", catalog="synthea-patients",
+                       key=phiguard.Key.from_bytes(bytes(range(32))))
+    with pytest.raises(phiguard.InputError, match="exceeds 4096 bytes"):
+        view.deidentify_file(src, tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()
+
+
 @pytest.mark.parametrize(
     "limits, message",
     [

@@ -80,6 +80,9 @@ pub struct Limits {
     /// Longest text one `scrubText` call takes, in bytes.
     #[tsify(optional)]
     pub max_text_bytes: Option<usize>,
+    /// Largest CSV record a stream accepts, in bytes.
+    #[tsify(optional)]
+    pub max_record_bytes: Option<usize>,
 }
 
 impl Limits {
@@ -97,6 +100,7 @@ impl Limits {
             max_depth: pick(self.max_depth, "maxDepth", d.max_depth)?,
             max_policies: pick(self.max_policies, "maxPolicies", d.max_policies)?,
             max_text_bytes: pick(self.max_text_bytes, "maxTextBytes", d.max_text_bytes)?,
+            max_record_bytes: pick(self.max_record_bytes, "maxRecordBytes", d.max_record_bytes)?,
         })
     }
 
@@ -106,6 +110,7 @@ impl Limits {
             max_depth: Some(l.max_depth),
             max_policies: Some(l.max_policies),
             max_text_bytes: Some(l.max_text_bytes),
+            max_record_bytes: Some(l.max_record_bytes),
         }
     }
 }

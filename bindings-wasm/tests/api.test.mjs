@@ -119,4 +119,9 @@ test("limits are configurable and checked before the work they bound", () => {
   assert.throws(() => new Engine({ limits: { maxPolicies: 1 } }), { code: "policy" });
   assert.throws(() => new Engine({ limits: { maxDepth: 0 } }), { code: "request" });
   assert.throws(() => new Engine({ limits: { maxRows: 5 } }), { code: "request" });
+  const small = new Engine({ limits: { maxRecordBytes: 4096 } });
+  assert.equal(small.limits.maxRecordBytes, 4096);
+  const stream = small.view({ role: "billing_analyst", purpose: "HPAYMT", catalog: "synthea-patients" }).csvStream("q.csv");
+  const openQuote = new TextEncoder().encode('Id,SSN\np1,"' + "x".repeat(10000));
+  assert.throws(() => stream.push(openQuote), { code: "input" });
 });

@@ -447,6 +447,11 @@ impl std::fmt::Debug for View {
 }
 
 impl View {
+    /// The caps of the engine this view came from.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// The same view with key material (needed by `pseudonymize` and `shift`).
     #[must_use]
     pub fn with_key(mut self, key: KeyRing) -> Self {

@@ -32,8 +32,11 @@ pub struct IoOptions {
     /// NDJSON records treated per parallel batch (memory: about `chunk_rows` × record size,
     /// twice). CSV is cut into 1 MiB chunks of whole records instead.
     pub chunk_rows: usize,
-    /// Largest accepted field, in bytes.
+    /// Largest accepted field, in bytes (the view's engine limit applies too: the smaller wins).
     pub max_field_bytes: usize,
+    /// Largest accepted record (CSV record, JSON line), in bytes (the smaller of this and the
+    /// engine's `Limits::max_record_bytes` applies).
+    pub max_record_bytes: usize,
     /// CSV delimiter.
     pub delimiter: u8,
 }
@@ -44,7 +47,20 @@ impl Default for IoOptions {
             source: "<input>".into(),
             chunk_rows: 16_384,
             max_field_bytes: 1 << 20,
+            max_record_bytes: 64 << 20,
             delimiter: b',',
+        }
+    }
+}
+
+impl IoOptions {
+    /// These options with the view's engine limits applied where they are stricter.
+    fn capped_by(&self, view: &View) -> IoOptions {
+        let limits = view.limits();
+        IoOptions {
+            max_field_bytes: self.max_field_bytes.min(limits.max_field_bytes),
+            max_record_bytes: self.max_record_bytes.min(limits.max_record_bytes),
+            ..self.clone()
         }
     }
 }
@@ -288,9 +304,9 @@ pub fn deidentify_csv<R: Read + Send, W: Write + Send>(
     opts: &IoOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary> {
+    let opts = &opts.capped_by(view);
     let src = opts.source.as_str();
-    let max_record = opts.max_field_bytes.saturating_mul(64).max(CHUNK_BYTES);
-    let mut splitter = Splitter::new(input, max_record, opts.delimiter);
+    let mut splitter = Splitter::new(input, opts.max_record_bytes, opts.delimiter);
     // The header is the first record of the first chunk; the rest of that chunk is data.
     // The header is the first record; chunks of blank lines before it are skipped, as the
     // parser skips them.
@@ -559,8 +575,9 @@ pub fn deidentify_ndjson<R: BufRead, W: Write>(
 ) -> Result<Summary> {
     let src = opts.source.as_str();
     let mut summary = Summary::default();
+    let opts = &opts.capped_by(view);
     let mut input = input;
-    let max_line = opts.max_field_bytes.saturating_mul(16);
+    let max_line = opts.max_record_bytes;
     let mut line_no = 0u64;
     loop {
         let mut chunk = Vec::with_capacity(opts.chunk_rows.min(4096));
@@ -764,8 +781,8 @@ impl std::fmt::Debug for CsvPush {
 impl CsvPush {
     /// A stream treated by `view`.
     pub fn new(view: Arc<View>, opts: IoOptions) -> Self {
-        let max_record = opts.max_field_bytes.saturating_mul(64).max(CHUNK_BYTES);
-        let splitter = Splitter::new(std::io::empty(), max_record, opts.delimiter);
+        let opts = opts.capped_by(&view);
+        let splitter = Splitter::new(std::io::empty(), opts.max_record_bytes, opts.delimiter);
         CsvPush {
             view,
             opts,

@@ -24,6 +24,9 @@ pub struct Limits {
     pub max_policies: usize,
     /// Longest text one detector call (free-text scrubbing) takes, in bytes.
     pub max_text_bytes: usize,
+    /// Largest record read from a file or stream (a CSV record, a JSON line), in bytes: the
+    /// reader refuses a longer one after reading this much of it.
+    pub max_record_bytes: usize,
 }
 
 impl Default for Limits {
@@ -33,6 +36,7 @@ impl Default for Limits {
             max_depth: crate::MAX_JSON_DEPTH,
             max_policies: 10_000,
             max_text_bytes: 1 << 20,
+            max_record_bytes: 64 << 20,
         }
     }
 }

@@ -24,6 +24,7 @@ fn defaults_are_bounded() {
     assert_eq!(d.max_depth, phiguard::MAX_JSON_DEPTH);
     assert!(d.max_field_bytes <= 1 << 20 && d.max_text_bytes <= 1 << 20);
     assert!(d.max_policies <= 10_000);
+    assert!(d.max_record_bytes <= 64 << 20);
 }
 
 #[test]
@@ -104,11 +105,11 @@ fn ndjson_lines_are_capped_while_reading() {
     let v = view(Limits::default(), "fhir-patient");
     let opts = IoOptions {
         source: "big.ndjson".into(),
-        max_field_bytes: 1024,
+        max_record_bytes: 16 << 10,
         ..IoOptions::default()
     };
     // A first good record, then a 1 GiB line with no newline: refused at line 2 after
-    // reading about the cap (16 x 1 KiB), not the whole line.
+    // reading about the cap (16 KiB), not the whole line.
     let served = std::rc::Rc::new(std::cell::Cell::new(0));
     let input = std::io::Read::chain(
         &b"{\"id\": \"p1\"}\n"[..],
@@ -135,4 +136,35 @@ fn ndjson_lines_are_capped_while_reading() {
     .unwrap_err();
     assert!(err.to_string().contains("big.ndjson:2"), "{err}");
     assert!(err.to_string().contains("UTF-8"), "{err}");
+}
+
+#[test]
+fn engine_limits_bound_file_records_and_fields() {
+    use phiguard::io::{CsvPush, IoOptions, deidentify_csv};
+    let v = view(
+        Limits {
+            max_record_bytes: 4096,
+            max_field_bytes: 100,
+            ..Limits::default()
+        },
+        "synthea-patients",
+    );
+    assert_eq!(v.limits().max_record_bytes, 4096);
+    let opts = IoOptions {
+        source: "p.csv".into(),
+        ..IoOptions::default()
+    };
+    // A quote never closed makes one endless record: refused at the engine's record cap.
+    let mut open_quote = b"Id,SSN\np1,\"".to_vec();
+    open_quote.extend(std::iter::repeat_n(b'x', 10_000));
+    let err = deidentify_csv(&v, &open_quote[..], Vec::new(), &opts, &|_| {}).unwrap_err();
+    assert!(err.to_string().contains("exceeds 4096 bytes"), "{err}");
+    // The engine's field cap applies to CSV fields too (the stricter of it and the options).
+    let long_field = format!("Id,SSN\np1,{}\n", "9".repeat(101));
+    let err = deidentify_csv(&v, long_field.as_bytes(), Vec::new(), &opts, &|_| {}).unwrap_err();
+    assert!(err.to_string().contains("the limit is 100"), "{err}");
+    // The push path applies the same record cap.
+    let mut push = CsvPush::new(std::sync::Arc::new(v), opts);
+    let err = push.push(&open_quote).unwrap_err();
+    assert!(err.to_string().contains("exceeds 4096 bytes"), "{err}");
 }
