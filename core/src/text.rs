@@ -1086,18 +1086,42 @@ fn resolve(mut spans: Vec<Span>, text: &str) -> Vec<Span> {
             .then((b.end - b.start).cmp(&(a.end - a.start)))
             .then(a.start.cmp(&b.start))
     });
-    // Kept spans never overlap, so the one starting last before `s.end` is the only one
-    // that can overlap `s`: a map by start keeps this O(n log n) on long texts.
+    // A span that loses an overlap keeps the parts no better span covers (`123-45-` of an
+    // SSN whose tail a street took), so losing never leaves PHI in clear. Kept spans never
+    // overlap, so a map by start finds the ones `s` meets in O(log n).
     let mut taken: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
     let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
     for s in spans {
-        let free = taken
+        let mut covered: Vec<(usize, usize)> = taken
             .range(..s.end)
-            .next_back()
-            .is_none_or(|(_, &end)| end <= s.start);
-        if free && s.start < s.end {
-            taken.insert(s.start, s.end);
-            kept.push(s);
+            .rev()
+            .take_while(|&(_, &end)| end > s.start)
+            .map(|(&start, &end)| (start, end))
+            .collect();
+        covered.reverse();
+        let mut at = s.start;
+        let mut pieces: Vec<(usize, usize)> = Vec::new();
+        for (start, end) in covered {
+            if start > at {
+                pieces.push((at, start));
+            }
+            at = at.max(end);
+        }
+        if at < s.end {
+            pieces.push((at, s.end));
+        }
+        for (start, end) in pieces {
+            if text
+                .get(start..end)
+                .is_some_and(|t| t.chars().any(char::is_alphanumeric))
+            {
+                taken.insert(start, end);
+                kept.push(Span {
+                    start,
+                    end,
+                    ..s.clone()
+                });
+            }
         }
     }
     kept.sort_by_key(|s| s.start);
@@ -1550,6 +1574,25 @@ mod tests {
         assert!(cats("history of Parkinson's disease").is_empty());
         assert!(cats("Hodgkin lymphoma in remission").is_empty());
         assert!(cats("Vitamin D. Follow up").is_empty());
+    }
+
+    #[test]
+    fn a_span_that_loses_an_overlap_keeps_its_uncovered_part() {
+        let d = Detector::builtin().unwrap();
+        let text = "ref 123-45-6789 12 Main St";
+        let spans = d.detect(text);
+        // Every digit of the SSN is inside some span, whichever wins the shared part.
+        let ssn = text.find("123-45-6789").unwrap();
+        for i in (ssn..ssn + 11).filter(|&i| text.as_bytes()[i].is_ascii_digit()) {
+            assert!(
+                spans.iter().any(|s| s.start <= i && i < s.end),
+                "byte {i} of the SSN left in clear: {spans:?}"
+            );
+        }
+        // Spans never overlap.
+        for w in spans.windows(2) {
+            assert!(w[0].end <= w[1].start, "{spans:?}");
+        }
     }
 
     #[test]
