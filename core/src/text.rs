@@ -523,16 +523,9 @@ impl AddressBlock {
 
     /// Widens `span` (a street) over the rest of its address block.
     fn widen(&self, text: &str, span: &mut Span, limit: usize) {
-        let mut from = span.start.saturating_sub(16);
-        while !text.is_char_boundary(from) {
-            from += 1;
-        }
-        if let Some(m) = text
-            .get(from..span.start)
-            .and_then(|before| self.head.captures(before))
-            .and_then(|c| c.get(1))
-        {
-            span.start = from + m.start();
+        let before = window_before(text, span.start, 16);
+        if let Some(m) = self.head.captures(before).and_then(|c| c.get(1)) {
+            span.start = span.start - before.len() + m.start();
         }
         let mut end = span.end;
         for _ in 0..ADDRESS_SEGMENTS {
@@ -1012,6 +1005,15 @@ fn title_case(text: &str) -> String {
     out
 }
 
+/// Up to `len` bytes of `text` before `at`, cut forward to a character boundary.
+fn window_before(text: &str, at: usize, len: usize) -> &str {
+    let mut from = at.saturating_sub(len);
+    while from < at && !text.is_char_boundary(from) {
+        from += 1;
+    }
+    text.get(from..at).unwrap_or("")
+}
+
 /// Up to `len` bytes of `text` from `at`, cut back to a character boundary.
 fn window_after(text: &str, at: usize, len: usize) -> &str {
     let mut end = at.saturating_add(len).min(text.len());
@@ -1034,11 +1036,7 @@ fn push_span(
         return;
     }
     if !spec.context.is_empty() {
-        let mut from = start.saturating_sub(CONTEXT_WINDOW);
-        while !text.is_char_boundary(from) {
-            from += 1;
-        }
-        let window = text.get(from..start).unwrap_or("").to_lowercase();
+        let window = window_before(text, start, CONTEXT_WINDOW).to_lowercase();
         if !spec.context.iter().any(|w| window.contains(w.as_str())) {
             return;
         }
@@ -1098,6 +1096,18 @@ fn resolve(mut spans: Vec<Span>, text: &str) -> Vec<Span> {
             .take_while(|&(_, &end)| end > s.start)
             .map(|(&start, &end)| (start, end))
             .collect();
+        let has_text = |a: usize, b: usize| {
+            text.get(a..b)
+                .is_some_and(|t| t.chars().any(char::is_alphanumeric))
+        };
+        if covered.is_empty() {
+            // The common case: nothing better overlaps, so the span is kept whole.
+            if has_text(s.start, s.end) {
+                taken.insert(s.start, s.end);
+                kept.push(s);
+            }
+            continue;
+        }
         covered.reverse();
         let mut at = s.start;
         let mut pieces: Vec<(usize, usize)> = Vec::new();
@@ -1111,10 +1121,7 @@ fn resolve(mut spans: Vec<Span>, text: &str) -> Vec<Span> {
             pieces.push((at, s.end));
         }
         for (start, end) in pieces {
-            if text
-                .get(start..end)
-                .is_some_and(|t| t.chars().any(char::is_alphanumeric))
-            {
+            if has_text(start, end) {
                 taken.insert(start, end);
                 kept.push(Span {
                     start,
