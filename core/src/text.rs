@@ -286,9 +286,26 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "phone-context",
             "phone",
-            r"(?i)\b(?:phone|tel|telephone|mobile|cell|cellphone|call(?:\s+me)?(?:\s+(?:on|at))?|reach\s+me\s+at|contact\s+number)\b[\s:#.]*(?:is\s+)?(\+?\(?\d[\d(). \t-]{5,18}\d)\b".into(),
+            r"(?i)\b(?:phone|tel|telephone|mobile|cell|cellphone|desk|office|landline|direct|call(?:\s+me)?(?:\s+(?:on|at))?|reach\s+me\s+at|contact\s+number)\b[\s:#.]*(?:is\s+)?(\+?\(?\d[\d(). \t-]{5,18}\d(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?)\b".into(),
             1,
             Some(valid_context_phone),
+            0.8,
+        ),
+        // A number labelled after it, as contact blocks do (`781 1704 office`, `…-Fax`).
+        s(
+            "phone-label",
+            "phone",
+            r"(?:^|[^\w+(])(\+?\(?\d[\d(). \t-]{5,18}\d(?:x\d{1,5})?)[ \t]*[-(,]?[ \t]*(?i:office|mobile|cell|home|work|landline|phone)\b".into(),
+            1,
+            Some(valid_labelled_phone),
+            0.75,
+        ),
+        s(
+            "fax-label",
+            "fax",
+            r"(?:^|[^\w+(])(\+?\(?\d[\d(). \t-]{5,18}\d(?:x\d{1,5})?)[ \t]*[-(,]?[ \t]*(?i:fax)\b".into(),
+            1,
+            Some(valid_labelled_phone),
             0.8,
         ),
         s("date-iso", "event_date", r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b".into(), 0, Some(valid_ymd), 0.95),
@@ -457,10 +474,20 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street-military",
             "street",
-            r"(?-u:\b)(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{1,5}(?:\s*\n?\s*(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5})?".into(),
+            r"(?i)(?-u:\b)(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{1,5}(?:\s*\n?\s*(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5})?".into(),
             0,
             None,
             0.9,
+        ),
+        // `the corner of 25 Dili Gianni Street and King Forges`: the first street carries a
+        // number, which keeps anatomy (`the corner of the mouth and`) out.
+        s(
+            "street-corner",
+            "street",
+            r"(?i:\b(?:the\s+)?corner\s+of)[ \t]+(?:[\p{L}.'’-]+[ \t]+){0,3}\d{1,5}[A-Za-z]?(?:[ \t]+[\p{L}.'’-]+){0,3}?[ \t]+(?i:and|&)[ \t]+[\p{L}\d][\p{L}\d.'’-]*(?:[ \t]+\p{L}[\p{L}.'’-]*)?".into(),
+            0,
+            None,
+            0.8,
         ),
         s(
             "po-box",
@@ -504,6 +531,10 @@ pub struct Detector {
 struct AddressBlock {
     head: Regex,
     segment: Regex,
+    /// A span that starts at a unit designator (`Apt. 5`)...
+    unit: Regex,
+    /// ...takes the street line before it (`Jagerij 64`, `23100 Ilichova 23`).
+    line_before: Regex,
 }
 
 /// The most address lines that join a street, and the bytes each may span.
@@ -514,20 +545,32 @@ impl AddressBlock {
     fn load() -> std::result::Result<Self, regex::Error> {
         Ok(AddressBlock {
             head: Regex::new(r"(?:^|[^\p{L}\p{N}])((?:\d{1,6}[ \t]+){1,2})$")?,
+            unit: Regex::new(r"^(?i:apt|apartment|suite|ste|unit|flat)\b")?,
+            line_before: Regex::new(
+                r"(?:^|\n)[ \t]*((?:[\p{L}'’.-]+|\d{1,6}[A-Za-z]?)(?:[ \t]+(?:[\p{L}'’.-]+|\d{1,6}[A-Za-z]?)){1,5})[ \t]*,?[ \t]*\n?[ \t]*$",
+            )?,
             // One address line: after a comma or line break (`strong`), or a space.
             segment: Regex::new(
-                r"^(?:(?P<strong>[ \t]*(?:[,\n][ \t]*)+)|[ \t]+)(?:(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?)|(?P<post>\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{3,6}|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<caps>\p{Lu}{2,}(?:[ \t]+\p{Lu}{2,}){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}(?:[ \t]*\(\p{Lu}\p{L}*\))?))\b",
+                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:[,\n][ \t]*)+)|[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?)|(?P<post>\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{3,6}|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<region>\d{1,2})|(?P<caps>\p{Lu}{2,}(?:[ \t]+\p{Lu}{2,}){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}(?:[ \t]*\(\p{Lu}\p{L}*\))?))\b",
             )?,
         })
     }
 
-    /// Widens `span` (a street) over the rest of its address block.
-    fn widen(&self, text: &str, span: &mut Span, limit: usize) {
+    /// Widens `span` (a street) over the rest of its address block, within `floor..limit`
+    /// (the neighbouring spans of other categories).
+    fn widen(&self, text: &str, span: &mut Span, floor: usize, limit: usize) {
+        let unit = self
+            .unit
+            .is_match(text.get(span.start..span.end).unwrap_or(""));
         let before = window_before(text, span.start, 16);
         if let Some(m) = self.head.captures(before).and_then(|c| c.get(1)) {
             span.start = span.start - before.len() + m.start();
         }
+        if unit {
+            self.take_street_line(text, span, floor);
+        }
         let mut end = span.end;
+        let mut after_unit = unit;
         for _ in 0..ADDRESS_SEGMENTS {
             let Some(c) = self
                 .segment
@@ -542,8 +585,8 @@ impl AddressBlock {
             if end + whole.end() > limit {
                 break;
             }
-            // A place name needs a comma or line break before it, and must not be prose
-            // (`..., She`, `\nPatient denies`).
+            // A place name needs a comma or line break before it, or to follow a unit on its
+            // line (`Apt. 615 Moosleerau`), and must not be prose (`..., She`, `\nPatient`).
             if let Some(p) = c.name("place") {
                 let first = p
                     .as_str()
@@ -551,13 +594,56 @@ impl AddressBlock {
                     .next()
                     .unwrap_or("")
                     .to_uppercase();
-                if !strong || NAME_STOP.contains(&first.as_str()) {
+                if !(strong || after_unit) || NAME_STOP.contains(&first.as_str()) {
                     break;
                 }
             }
+            // A one- or two-digit region code (`, 32`) stands alone between separators.
+            if c.name("region").is_some() {
+                let rest = text.get(end + whole.end()..).unwrap_or("");
+                let next = rest.trim_start_matches([' ', '\t']).chars().next();
+                if !strong || !matches!(next, None | Some('\n' | ',')) {
+                    break;
+                }
+            }
+            after_unit = c.name("unit").is_some();
             end += whole.end();
         }
         span.end = end;
+    }
+
+    /// Moves the start of a span that begins at a unit designator back over the street line
+    /// before it: the rest of its own line, or the line above, when that is a short run of
+    /// words and numbers with at least one number and no prose word.
+    fn take_street_line(&self, text: &str, span: &mut Span, floor: usize) {
+        let before = window_before(text, span.start, ADDRESS_SEGMENT_BYTES);
+        let from = span.start - before.len();
+        let Some(c) = self.line_before.captures(before) else {
+            return;
+        };
+        let (Some(whole), Some(m)) = (c.get(0), c.get(1)) else {
+            return;
+        };
+        // A match at the window's edge must also be at a line start in `text`.
+        let cut = whole.start() == 0
+            && !before.starts_with('\n')
+            && from > 0
+            && text.as_bytes().get(from - 1) != Some(&b'\n');
+        let start = from + m.start();
+        if cut || start < floor {
+            return;
+        }
+        let mut has_number = false;
+        for token in m.as_str().split_whitespace() {
+            if token.starts_with(|c: char| c.is_ascii_digit()) {
+                has_number = true;
+            } else if NAME_STOP.contains(&token.to_uppercase().as_str()) {
+                return;
+            }
+        }
+        if has_number {
+            span.start = start;
+        }
     }
 }
 
@@ -968,6 +1054,7 @@ impl Detector {
             .iter()
             .map(|s| (s.start, s.category == "street"))
             .collect();
+        let mut floor = 0;
         for span in &mut found {
             if span.category == "street" {
                 let next = starts.partition_point(|&(st, _)| st < span.end);
@@ -975,7 +1062,9 @@ impl Detector {
                     .get(next..)
                     .and_then(|rest| rest.iter().find(|&&(_, street)| !street))
                     .map_or(text.len(), |&(st, _)| st);
-                self.address.widen(text, span, limit);
+                self.address.widen(text, span, floor, limit);
+            } else {
+                floor = floor.max(span.end);
             }
         }
         if text.chars().any(char::is_uppercase) {
@@ -1171,13 +1260,21 @@ fn luhn(d: &[u32]) -> bool {
 
 /// 7 to 15 digits (ITU-T E.164 allows 15), not all the same digit; a number shaped like a
 /// North American one must pass the NANP rules.
+/// A number that a word announces as a phone: any national format of 7 to 15 digits. NANP's
+/// area and exchange rules are not applied: the word is the evidence, and a number that
+/// breaks them is still an identifier.
 fn valid_context_phone(s: &str) -> bool {
     let d = digits_of(s);
-    let nanp_shaped =
-        !s.starts_with('+') && (d.len() == 10 || (d.len() == 11 && d.first() == Some(&1)));
-    (7..=15).contains(&d.len())
-        && d.iter().any(|&x| x != d.first().copied().unwrap_or(0))
-        && (!nanp_shaped || valid_nanp(s))
+    (7..=15).contains(&d.len()) && d.iter().any(|&x| x != d.first().copied().unwrap_or(0))
+}
+
+/// As [`valid_context_phone`], but not a span of years (`2015-2019 work history`).
+fn valid_labelled_phone(s: &str) -> bool {
+    let years = s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .all(|g| g.len() == 4 && (g.starts_with("19") || g.starts_with("20")));
+    valid_context_phone(s) && !years
 }
 
 fn valid_card(s: &str) -> bool {
@@ -1487,9 +1584,20 @@ mod tests {
             assert_eq!(cats(text), [("zip", code.to_owned())], "{text}");
         }
         assert!(
-            cats("call 555-123-4567").iter().all(|(c, _)| *c != "phone"),
+            cats("ref 555-123-4567").iter().all(|(c, _)| *c != "phone"),
             "exchange 1xx is not NANP"
         );
+        // A word that announces a phone, before or after the number, outweighs NANP's rules.
+        for (text, number) in [
+            ("call 555-123-4567", "555-123-4567"),
+            ("Desk: +1-903-140-4508x769", "+1-903-140-4508x769"),
+            ("085 175 7641-Office", "085 175 7641"),
+            ("781 1704 office", "781 1704"),
+        ] {
+            assert_eq!(cats(text), [("phone", number.to_owned())], "{text}");
+        }
+        assert_eq!(cats("930.167.3943 fax"), [("fax", "930.167.3943".into())]);
+        assert!(cats("2015-2019 work history").is_empty());
         for d in [
             "03/04/2021",
             "3/4/21",
@@ -1640,6 +1748,54 @@ mod tests {
         // Without address words, number-word-number is a lab value.
         assert!(cats("Glucose 110 Sodium 140").is_empty());
         assert!(cats("2019 Hemoglobin 12").is_empty());
+    }
+
+    #[test]
+    fn address_blocks_take_their_street_line_and_placeholders() {
+        // The street line above a unit, and the same line before it.
+        assert_eq!(
+            cats("Ship to:\nJagerij 64\n Apt. 591\n Mazée\n Belgium 65260"),
+            [(
+                "street",
+                "Jagerij 64\n Apt. 591\n Mazée\n Belgium 65260".into()
+            )]
+        );
+        assert_eq!(
+            cats("23100 Ilichova 23 Suite 274 Ljubljana"),
+            [("street", "23100 Ilichova 23 Suite 274 Ljubljana".into())]
+        );
+        // A prose line is not a street line.
+        assert_eq!(
+            cats("Seen in the clinic 3 times\nApt 5"),
+            [("street", "Apt 5".into())]
+        );
+        // Missing values and numeric region codes between separators stay in the block.
+        assert_eq!(
+            cats("Address: 5638 Aasa 43\nHumilimont, nan 78618"),
+            [("street", "5638 Aasa 43\nHumilimont, nan 78618".into())]
+        );
+        assert_eq!(
+            cats("704 1436 Redbud Drive\nCite Essanaouber\n, 32\n 60810"),
+            [(
+                "street",
+                "704 1436 Redbud Drive\nCite Essanaouber\n, 32\n 60810".into()
+            )]
+        );
+        assert_eq!(
+            cats("12 Main St, 5 patients"),
+            [("street", "12 Main St".into())]
+        );
+        // Street corners, with a number on the first street.
+        assert_eq!(
+            cats("Meet at the corner of Bygget 64 and Komel Club."),
+            [("street", "the corner of Bygget 64 and Komel Club".into())]
+        );
+        assert!(cats("a lesion at the corner of the mouth and lips").is_empty());
+        // Military mail in lower case.
+        assert_eq!(
+            cats("unit 1009 box 0219\ndpo ap 51065"),
+            [("street", "unit 1009 box 0219\ndpo ap 51065".into())]
+        );
     }
 
     #[test]
