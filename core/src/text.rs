@@ -295,7 +295,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "phone-label",
             "phone",
-            r"(?:^|[^\w+(])(\+?\(?\d[\d(). \t-]{5,18}\d(?:x\d{1,5})?)[ \t]*[-(,]?[ \t]*(?i:office|mobile|cell|home|work|landline|phone)\b".into(),
+            r"(?:^|[^0-9A-Za-z_+(])(\+?\(?\d[\d(). \t-]{5,18}\d(?:x\d{1,5})?)[ \t]*[-(,]?[ \t]*(?i:office|mobile|cell|home|work|landline|phone)\b".into(),
             1,
             Some(valid_labelled_phone),
             0.75,
@@ -303,7 +303,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "fax-label",
             "fax",
-            r"(?:^|[^\w+(])(\+?\(?\d[\d(). \t-]{5,18}\d(?:x\d{1,5})?)[ \t]*[-(,]?[ \t]*(?i:fax)\b".into(),
+            r"(?:^|[^0-9A-Za-z_+(])(\+?\(?\d[\d(). \t-]{5,18}\d(?:x\d{1,5})?)[ \t]*[-(,]?[ \t]*(?i:fax)\b".into(),
             1,
             Some(valid_labelled_phone),
             0.8,
@@ -508,7 +508,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "name-context",
             "name",
-            r"(?:\b(?i:patient|pt|name|seen by|signed by|attending|physician|provider|dictated by|referred by|surgeon|nurse|contact|guardian|mother|father|spouse|wife|husband|son|daughter)\s*:?\s+)(\p{Lu}\p{Ll}[\p{L}'’-]*(?:\s+(?:\p{Lu}\.|\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*)){0,2})".into(),
+            r"(?:\b(?i:patient|pt|name|(?:my\s+)?name\s+is|called|named|i\s+am|i'm|dear|hello|seen by|signed by|attending|physician|provider|dictated by|referred by|surgeon|nurse|contact|guardian|mother|father|spouse|wife|husband|son|daughter)\s*:?\s+)(\p{Lu}\p{Ll}[\p{L}'’-]*(?:\s+(?:\p{Lu}\.|\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*)){0,2})".into(),
             1,
             Some(not_common_word),
             0.7,
@@ -655,7 +655,7 @@ struct NameLexicon {
     last: WordSet,
     ambiguous: WordSet,
     stop: WordSet,
-    token: Regex,
+    suffix: Regex,
     /// What follows an eponym rather than a person (`Parkinson's disease`, `Foley catheter`).
     eponym: Regex,
 }
@@ -786,11 +786,7 @@ impl NameLexicon {
             last: set(include_str!("../data/names/last.txt")),
             ambiguous: set(include_str!("../data/names/ambiguous.txt")),
             stop: NAME_STOP.iter().copied().collect(),
-            // A capitalised word (digits after it: `Andrew29`), or an initial with or without
-            // its dot.
-            token: Regex::new(
-                r"\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*\d{0,3}|(?-u:\b)\p{Lu}(?:\.|(?-u:\b))",
-            )?,
+            suffix: Regex::new(r"^,?[ \t]+(?:Jr\.?|Sr\.?|II|III|IV)(?-u:\b)")?,
             eponym: Regex::new(
                 r"^(?:'s|’s)?\s+(?i:disease|syndrome|palsy|sign|test|score|scale|catheter|lymphoma|sarcoma|phenomenon|reflex|maneuver|manoeuvre|criteria|classification|procedure|operation|fracture|ulcer|tumou?r|ratio|law|method|technique|solution|agar|stain|nodes?|triad|index|equation|formula|tube|bag|forceps|incision|hernia|cyst|anomaly|encephalopathy|contracture|neuroma|aneurysm)\b",
             )?,
@@ -805,13 +801,14 @@ impl NameLexicon {
     /// every word is capitalised, so only lexicon names and initials join a run.
     fn find(&self, text: &str, cased: bool, out: &mut Vec<Span>) {
         let mut run: Vec<(usize, usize)> = Vec::new();
+        let mut words: Vec<(usize, usize)> = Vec::new();
         let flush = |run: &mut Vec<(usize, usize)>, out: &mut Vec<Span>| {
             self.judge(text, run, cased, out);
             run.clear();
         };
-        for m in self.token.find_iter(text) {
+        for (m_start, m_end) in NameTokens::new(text) {
             // A possessive or a trailing hyphen is not part of the name (`Jennifer's`).
-            let t = m.as_str();
+            let t = text.get(m_start..m_end).unwrap_or("");
             let t = t
                 .strip_suffix("'s")
                 .or_else(|| t.strip_suffix("’s"))
@@ -820,7 +817,7 @@ impl NameLexicon {
             if t.is_empty() {
                 continue;
             }
-            let (start, end) = (m.start(), m.start() + t.len());
+            let (start, end) = (m_start, m_start + t.len());
             let joined = run
                 .last()
                 .is_some_and(|&(_, e)| text.get(e..start) == Some(" "));
@@ -828,8 +825,133 @@ impl NameLexicon {
                 flush(&mut run, out);
             }
             run.push((start, end));
+            words.push((start, end));
         }
         flush(&mut run, out);
+        if cased {
+            self.lists(text, &words, out);
+        }
+        self.repeat(text, &words, out);
+    }
+
+    /// In a list of single capitalised words (`Kónya, Becker and Vasquez`), the others are
+    /// names too when one of them was found as a name, or when most of them are lexicon names
+    /// that are not English words. Lists are read off the words `find` already matched.
+    fn lists(&self, text: &str, words: &[(usize, usize)], out: &mut Vec<Span>) {
+        let mut added = Vec::new();
+        let mut group: Vec<(usize, usize)> = Vec::new();
+        for &w in words {
+            let gap = group
+                .last()
+                .and_then(|&(_, e)| text.get(e..w.0))
+                .map(list_gap);
+            match gap {
+                Some(Some(false)) => group.push(w),
+                Some(Some(true)) => {
+                    group.push(w);
+                    self.judge_list(text, &group, out, &mut added);
+                    group.clear();
+                }
+                _ => {
+                    group.clear();
+                    group.push(w);
+                }
+            }
+        }
+        out.extend(added);
+    }
+
+    fn judge_list(
+        &self,
+        text: &str,
+        items: &[(usize, usize)],
+        out: &[Span],
+        added: &mut Vec<Span>,
+    ) {
+        let word = |&(s, e): &(usize, usize)| text.get(s..e).unwrap_or("");
+        // Initials and prose words (`The`, `Hospital`) make it something else than a list
+        // of persons.
+        let keys: Vec<String> = items.iter().map(|w| word(w).to_uppercase()).collect();
+        if keys
+            .iter()
+            .any(|k| k.chars().count() < 2 || self.stop.contains(k.as_str()))
+        {
+            return;
+        }
+        let found = |&(s, e): &(usize, usize)| {
+            out.iter()
+                .any(|n| n.category == "name" && n.start <= s && e <= n.end)
+        };
+        let in_lexicon = keys
+            .iter()
+            .filter(|k| {
+                (self.first.contains(k.as_str()) || self.last.contains(k.as_str()))
+                    && !self.ambiguous.contains(k.as_str())
+            })
+            .count();
+        if !(items.iter().any(found) || (in_lexicon >= 2 && 2 * in_lexicon >= items.len())) {
+            return;
+        }
+        for w in items.iter().filter(|w| !found(w)) {
+            added.push(Span {
+                start: w.0,
+                end: w.1,
+                char_start: 0,
+                char_end: 0,
+                category: Cow::Borrowed("name"),
+                detector: Cow::Borrowed("name-list"),
+                confidence: 0.5,
+            });
+        }
+    }
+
+    /// A word of a name found anywhere in the text is that name wherever else it stands
+    /// (`Jindřich Holinka ... Holinka was seen`): notes name a person in full once, then by
+    /// surname or given name alone.
+    fn repeat(&self, text: &str, words: &[(usize, usize)], out: &mut Vec<Span>) {
+        let mut names: Vec<(usize, usize)> = out
+            .iter()
+            .filter(|s| s.category == "name")
+            .map(|s| (s.start, s.end))
+            .collect();
+        if names.is_empty() {
+            return;
+        }
+        names.sort_unstable();
+        let inside = |&(s, e): &(usize, usize)| {
+            let k = names.partition_point(|&(ns, _)| ns <= s);
+            k > 0 && names.get(k - 1).is_some_and(|&(_, ne)| e <= ne)
+        };
+        let word = |&(s, e): &(usize, usize)| text.get(s..e).unwrap_or("");
+        // Words of at least three letters that are not prose (`The`, `Hospital`).
+        // A text names few people, so a short list beats a hash set here.
+        let mut known: Vec<&str> = words
+            .iter()
+            .filter(|w| inside(w))
+            .map(word)
+            .filter(|w| {
+                w.chars().filter(|c| c.is_alphabetic()).count() >= 3
+                    && !self.stop.contains(w.to_uppercase().as_str())
+            })
+            .collect();
+        if known.is_empty() {
+            return;
+        }
+        known.sort_unstable();
+        known.dedup();
+        for w in words {
+            if known.contains(&word(w)) && !inside(w) {
+                out.push(Span {
+                    start: w.0,
+                    end: w.1,
+                    char_start: 0,
+                    char_end: 0,
+                    category: Cow::Borrowed("name"),
+                    detector: Cow::Borrowed("name-repeat"),
+                    confidence: 0.5,
+                });
+            }
+        }
     }
 
     fn judge(&self, text: &str, run: &[(usize, usize)], cased: bool, out: &mut Vec<Span>) {
@@ -850,6 +972,25 @@ impl NameLexicon {
                 Token { key, initial, stop }
             })
             .collect();
+        let mut tokens = tokens;
+        // `Juliusz A Kwiatkowski`: the article `A` between two words is a middle initial.
+        for i in 1..tokens.len().saturating_sub(1) {
+            let word = |t: Option<&Token>| t.is_some_and(|t| !t.initial && !t.stop);
+            if tokens.get(i).is_some_and(|t| t.key == "A")
+                && word(tokens.get(i - 1))
+                && word(tokens.get(i + 1))
+                && (cased
+                    || [i - 1, i + 1].iter().all(|&k| {
+                        tokens.get(k).is_some_and(|t| {
+                            self.first.contains(t.key.as_str())
+                                || self.last.contains(t.key.as_str())
+                        })
+                    }))
+                && let Some(t) = tokens.get_mut(i)
+            {
+                t.stop = false;
+            }
+        }
         let tok = |i: usize| tokens.get(i);
         let key = |i: usize| tok(i).map_or("", |t| t.key.as_str());
         let initial = |i: usize| tok(i).is_some_and(|t| t.initial);
@@ -891,7 +1032,11 @@ impl NameLexicon {
                 }
                 if initial(a - 1) || self.first.contains(key(a - 1)) {
                     a -= 1;
-                } else if cased && last && !first && !unknown_taken {
+                } else if cased
+                    && !unknown_taken
+                    && ((last && !first)
+                        || after_lowercase(text, run.get(a - 1).map_or(0, |r| r.0)))
+                {
                     unknown_taken = true;
                     a -= 1;
                 } else {
@@ -902,9 +1047,20 @@ impl NameLexicon {
             while j > i + 1 && initial(j - 1) {
                 j -= 1;
             }
-            let (Some(&(s, _)), Some(&(_, e))) = (run.get(a), run.get(j - 1)) else {
+            let (Some(&(s, _)), Some(&(_, mut e))) = (run.get(a), run.get(j - 1)) else {
                 break;
             };
+            // A generational suffix (`Kevin Veitonen II`, `John Smith, Jr.`).
+            let after = window_after(text, e, 8);
+            let next = after
+                .trim_start_matches([',', ' ', '\t'])
+                .as_bytes()
+                .first();
+            if matches!(next, Some(b'J' | b'S' | b'I'))
+                && let Some(m) = self.suffix.find(after)
+            {
+                e += m.end();
+            }
             i = j;
             if self.eponym.is_match(window_after(text, e, 48)) {
                 continue;
@@ -1078,6 +1234,117 @@ impl Detector {
     }
 }
 
+/// The words a name can be made of, in order: a capitalised word (`\p{Lu}` then letters,
+/// apostrophes and hyphens with at least one lower-case letter, then up to three ASCII digits:
+/// `Andrew29`), or an initial (`\p{Lu}` alone, with or without its dot). It finds what the
+/// regex `\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*[0-9]{0,3}|(?-u:\b)\p{Lu}(?:\.|(?-u:\b))` finds
+/// (tested), by hand because names are looked up on every text and most bytes are skipped
+/// at once.
+struct NameTokens<'t> {
+    text: &'t str,
+    at: usize,
+}
+
+impl<'t> NameTokens<'t> {
+    fn new(text: &'t str) -> Self {
+        NameTokens { text, at: 0 }
+    }
+}
+
+fn is_word_byte(b: Option<&u8>) -> bool {
+    b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_alphabetic() || matches!(c, '\'' | '’' | '-')
+}
+
+impl Iterator for NameTokens<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let bytes = self.text.as_bytes();
+        loop {
+            // Skip to the next byte that may start an upper-case letter.
+            let rest = bytes.get(self.at..)?;
+            let skip = rest
+                .iter()
+                .position(|b| b.is_ascii_uppercase() || *b >= 0x80)?;
+            let start = self.at + skip;
+            let tail = self.text.get(start..)?;
+            let mut chars = tail.chars();
+            let first = chars.next()?;
+            let after_first = start + first.len_utf8();
+            if !first.is_uppercase() {
+                self.at = after_first;
+                continue;
+            }
+            // A capitalised word: the run of name characters after the capital, which must
+            // hold a lower-case letter.
+            let mut end = after_first;
+            let mut lower = false;
+            for c in chars.by_ref() {
+                if !is_name_char(c) {
+                    break;
+                }
+                lower |= c.is_lowercase();
+                end += c.len_utf8();
+            }
+            if lower {
+                let digits = self
+                    .text
+                    .get(end..)
+                    .unwrap_or("")
+                    .chars()
+                    .take(3)
+                    .take_while(char::is_ascii_digit)
+                    .count();
+                self.at = end + digits;
+                return Some((start, end + digits));
+            }
+            // An initial: an ASCII word boundary before the capital, then a dot or another
+            // boundary after it.
+            self.at = after_first;
+            let boundary = |i: usize| {
+                is_word_byte(i.checked_sub(1).and_then(|p| bytes.get(p)))
+                    != is_word_byte(bytes.get(i))
+            };
+            if boundary(start) {
+                if bytes.get(after_first) == Some(&b'.') {
+                    self.at = after_first + 1;
+                    return Some((start, after_first + 1));
+                }
+                if boundary(after_first) {
+                    return Some((start, after_first));
+                }
+            }
+        }
+    }
+}
+
+/// What joins two words of a list: `Some(false)` for a comma, `Some(true)` for the last
+/// `and` or `&` (with or without a comma before it), `None` for anything else.
+fn list_gap(gap: &str) -> Option<bool> {
+    let rest = gap.strip_prefix(',');
+    let spaced = rest.unwrap_or(gap);
+    if !spaced.starts_with([' ', '\t']) {
+        return None;
+    }
+    match spaced.trim_matches([' ', '\t']) {
+        "" if rest.is_some() => Some(false),
+        "and" | "&" if spaced.ends_with([' ', '\t']) => Some(true),
+        _ => None,
+    }
+}
+
+/// Whether the word at `at` follows a lower-case word in the same sentence, where a
+/// capitalised word is a proper noun rather than a sentence's first word.
+fn after_lowercase(text: &str, at: usize) -> bool {
+    let before = window_before(text, at, 32).trim_end_matches([' ', '\t']);
+    before.len() < window_before(text, at, 32).len()
+        && before.chars().next_back().is_some_and(char::is_lowercase)
+}
+
 /// `text` with the first letter of each word upper-cased where that keeps its UTF-8 length,
 /// so byte offsets into the copy are offsets into `text`.
 fn title_case(text: &str) -> String {
@@ -1121,6 +1388,14 @@ fn push_span(
     value: &str,
 ) {
     let (start, end, value) = trim_span(start, end, value);
+    // A possessive is not part of a name (`I'm Jennifer's daughter`).
+    let (end, value) = match value
+        .strip_suffix("'s")
+        .or_else(|| value.strip_suffix("’s"))
+    {
+        Some(v) if spec.category == "name" => (start + v.len(), v),
+        _ => (end, value),
+    };
     if start == end || spec.validate.is_some_and(|v| !v(value)) {
         return;
     }
@@ -1689,6 +1964,66 @@ mod tests {
         assert!(cats("history of Parkinson's disease").is_empty());
         assert!(cats("Hodgkin lymphoma in remission").is_empty());
         assert!(cats("Vitamin D. Follow up").is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn name_tokens_find_what_the_regex_finds(
+            text in "[A-Za-z0-9 .,'’_\\-ÁéłØßΣσ\n]{0,40}"
+        ) {
+            let re = Regex::new(
+                r"\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*[0-9]{0,3}|(?-u:\b)\p{Lu}(?:\.|(?-u:\b))",
+            )
+            .unwrap();
+            let by_regex: Vec<(usize, usize)> =
+                re.find_iter(&text).map(|m| (m.start(), m.end())).collect();
+            let by_hand: Vec<(usize, usize)> = NameTokens::new(&text).collect();
+            proptest::prop_assert_eq!(by_hand, by_regex);
+        }
+    }
+
+    #[test]
+    fn names_repeat_in_lists_and_after_introductions() {
+        // A name found once is the same name wherever its words stand alone.
+        assert_eq!(
+            cats("Seen by Dr. Jindřich Holinka. Holinka advised rest."),
+            [
+                ("name", "Jindřich Holinka".into()),
+                ("name", "Holinka".into())
+            ]
+        );
+        // The others of a list with a found name, or with mostly lexicon names.
+        assert_eq!(
+            cats("founded by Kónya, Becker and Vasquez"),
+            [
+                ("name", "Kónya".into()),
+                ("name", "Becker".into()),
+                ("name", "Vasquez".into())
+            ]
+        );
+        assert!(cats("Skin: Pink, Warm and Dry").is_empty());
+        // Introductions, a generational suffix, and the article `A` as a middle initial.
+        assert_eq!(
+            cats("Hello, my name is Aantje Mourik."),
+            [("name", "Aantje Mourik".into())]
+        );
+        assert_eq!(
+            cats("was called Kevin Veitonen II, and"),
+            [("name", "Kevin Veitonen II".into())]
+        );
+        assert_eq!(
+            cats("Juliusz A Kwiatkowski lives here"),
+            [("name", "Juliusz A Kwiatkowski".into())]
+        );
+        assert_eq!(
+            cats("follow up with benjamin a seiler"),
+            [("name", "benjamin a seiler".into())]
+        );
+        // Capitalised words after a lower-case word join a given name (`called Cleofe Mateo`).
+        assert_eq!(
+            cats("grandmother was called Cleofe Mateo"),
+            [("name", "Cleofe Mateo".into())]
+        );
     }
 
     #[test]
