@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: help demo test deny fuzz test-rust test-python python-env test-wasm wasm-pkg wasm-tools lint bench bench-python bench-wasm fmt
+.PHONY: help demo test deny fuzz test-rust test-python python-env test-wasm wasm-pkg wasm-tools lint bench bench-python bench-presidio bench-wasm fmt
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -57,6 +57,10 @@ wasm-pkg: wasm-tools ## Build the npm package (bindings-wasm/pkg/web and pkg/nod
 test-wasm: wasm-pkg ## Node tests (vectors, API), tsc --noEmit, headless Chromium end to end
 	cd bindings-wasm && npx tsc --noEmit -p tsconfig.json
 	cd bindings-wasm && node --test tests/
+
+bench-presidio: python-env ## Free text: phiguard beside Presidio on the dev set (PRESIDIO=1 installs Presidio in the venv)
+	test -z "$(PRESIDIO)" || $(PY) -m pip install -q --disable-pip-version-check presidio-analyzer presidio-anonymizer
+	$(PY) scripts/bench-presidio.py $(BENCH_ARGS)
 
 bench-wasm: wasm-pkg ## applyMany in Node and Chromium (native figure: cargo bench -- json_records)
 	cd bindings-wasm && node bench/bench.mjs

@@ -473,6 +473,32 @@ impl Engine {
         Ok(d)
     }
 
+    /// The PHI spans in ``text`` as this engine's pack finds them: a list of dicts with
+    /// ``start`` and ``end`` (``str`` indices), ``category``, ``detector`` and
+    /// ``confidence``, in order and without overlaps. This says what is there; a view's
+    /// :meth:`View.scrub_text` applies a principal's treatments.
+    ///
+    /// >>> import phiguard
+    /// >>> text = "Seen by Dr. Alvarez on 03/04/2021"
+    /// >>> [(s["category"], text[s["start"]:s["end"]]) for s in phiguard.Engine().detect(text)]
+    /// [('name', 'Alvarez'), ('event_date', '03/04/2021')]
+    fn detect<'py>(&self, py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyList>> {
+        guarded(|| {
+            let spans = py.detach(|| self.inner.detect(text)).map_err(to_py)?;
+            let out = PyList::empty(py);
+            for s in spans {
+                let d = PyDict::new(py);
+                d.set_item("start", s.char_start)?;
+                d.set_item("end", s.char_end)?;
+                d.set_item("category", s.category.as_ref())?;
+                d.set_item("detector", s.detector.as_ref())?;
+                d.set_item("confidence", s.confidence)?;
+                out.append(d)?;
+            }
+            Ok(out)
+        })
+    }
+
     /// The same engine with one more catalog (TOML text or a path).
     fn with_catalog(&self, catalog: &Bound<'_, PyAny>) -> PyResult<Engine> {
         guarded(|| {

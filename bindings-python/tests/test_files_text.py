@@ -78,6 +78,20 @@ def test_scrub_text_follows_each_role(engine, key) -> None:
     assert physician.scrub_text(note) == note
 
 
+def test_detect_gives_str_indices_categories_and_detectors(engine) -> None:
+    # Non-ASCII before the spans: offsets are str indices, not UTF-8 bytes.
+    note = "Émile — Pt Mr. John Smith, SSN 123-45-6789, call 617-555-0123."
+    spans = engine.detect(note)
+    found = [(s["category"], note[s["start"]:s["end"]]) for s in spans]
+    assert ("ssn", "123-45-6789") in found
+    assert ("phone", "617-555-0123") in found
+    assert ("name", "John Smith") in found
+    assert all(0 < s["confidence"] <= 1 and s["detector"] for s in spans)
+    assert [s["start"] for s in spans] == sorted(s["start"] for s in spans)
+    with pytest.raises(phiguard.InputError, match="max_text_bytes"):
+        phiguard.Engine(limits={"max_text_bytes": 8}).detect(note)
+
+
 def test_explain_lists_every_field_with_a_reason(engine) -> None:
     view = engine.view(role="billing_analyst", purpose="HPAYMT", catalog="synthea-patients")
     rows = view.explain()

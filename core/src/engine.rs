@@ -215,6 +215,30 @@ impl Engine {
         self.limits
     }
 
+    /// The PHI spans in `text` as this engine's pack finds them (the built-in detectors plus
+    /// the pack's custom ones), in order and without overlaps. This says what is there, not
+    /// who may see it: [`View::scrub_text`] applies a principal's treatments.
+    ///
+    /// # Errors
+    /// [`Error::Input`] when `text` is longer than [`Limits::max_text_bytes`].
+    ///
+    /// # Examples
+    /// ```
+    /// let engine = phiguard::Engine::default_pack().unwrap();
+    /// let spans = engine.detect("Seen by Dr. Alvarez on 03/04/2021, SSN 123-45-6789").unwrap();
+    /// let found: Vec<(&str, usize, usize)> =
+    ///     spans.iter().map(|s| (s.category.as_ref(), s.char_start, s.char_end)).collect();
+    /// assert_eq!(found, [("name", 12, 19), ("event_date", 23, 33), ("ssn", 39, 50)]);
+    /// ```
+    pub fn detect(&self, text: &str) -> Result<Vec<crate::text::Span>> {
+        check_text_len(text, &self.limits)?;
+        let detector = match self.pack.custom_detector() {
+            Some(d) => d,
+            None => crate::text::builtin()?,
+        };
+        Ok(detector.detect(text))
+    }
+
     /// The same engine with one more catalog (e.g. a file given on the command line).
     ///
     /// # Errors
@@ -667,16 +691,7 @@ impl View {
     /// assert_eq!(out.as_deref(), Some("Pt Mr. [NAME], SSN [SSN], seen 2024."));
     /// ```
     pub fn scrub_text(&self, text: &str) -> Result<Option<String>> {
-        if text.len() > self.limits.max_text_bytes {
-            return Err(Error::input(
-                Location::line("<text>", 0),
-                format!(
-                    "text of {} bytes exceeds the detector limit of {} bytes (Limits::max_text_bytes)",
-                    text.len(),
-                    self.limits.max_text_bytes
-                ),
-            ));
-        }
+        check_text_len(text, &self.limits)?;
         let plan = self.plan_for_others()?;
         let i = self
             .catalog
@@ -1007,4 +1022,19 @@ pub(crate) fn record_attrs<'a>(
         own_record: r.patient.is_some() && col(&r.patient) == user,
         consent: split_list(col(&r.consent)),
     }
+}
+
+/// Free text longer than [`Limits::max_text_bytes`] is refused before any detector runs.
+fn check_text_len(text: &str, limits: &Limits) -> Result<()> {
+    if text.len() > limits.max_text_bytes {
+        return Err(Error::input(
+            Location::line("<text>", 0),
+            format!(
+                "text of {} bytes exceeds the detector limit of {} bytes (Limits::max_text_bytes)",
+                text.len(),
+                limits.max_text_bytes
+            ),
+        ));
+    }
+    Ok(())
 }
