@@ -168,6 +168,22 @@ pub struct ExplainOptions {
     pub treating: Option<bool>,
 }
 
+/// One PHI span found in a text.
+#[derive(Tsify, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DetectedSpan {
+    /// Start, as a JS string index (UTF-16 code units): `text.slice(start, end)`.
+    pub start: usize,
+    /// End (exclusive), as a JS string index.
+    pub end: usize,
+    /// PHI category (`name`, `ssn`, `event_date`, ...).
+    pub category: String,
+    /// The detector that found it.
+    pub detector: String,
+    /// Confidence in 0..=1.
+    pub confidence: f32,
+}
+
 /// One field's decision.
 #[derive(Tsify, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -336,6 +352,36 @@ impl Engine {
     #[wasm_bindgen(getter, unchecked_return_type = "Limits")]
     pub fn limits(&self) -> Result<JsValue, JsValue> {
         to_js(&Limits::from_core(self.inner.limits()))
+    }
+
+    /// The PHI spans in `text` as this engine's pack finds them, in order and without
+    /// overlaps. This says what is there; a view's `scrubText` applies a principal's
+    /// treatments.
+    #[wasm_bindgen(unchecked_return_type = "DetectedSpan[]")]
+    pub fn detect(&self, text: &str) -> Result<JsValue, JsValue> {
+        let spans = self.inner.detect(text).map_err(|e| js_err(&e))?;
+        // Byte offsets to UTF-16 offsets, in one pass: spans come in order without overlaps.
+        let mut out = Vec::with_capacity(spans.len());
+        let mut unit = 0usize;
+        let mut chars = text.char_indices().peekable();
+        let mut to_unit = |target: usize| {
+            while let Some((_, c)) = chars.next_if(|&(i, _)| i < target) {
+                unit += c.len_utf16();
+            }
+            unit
+        };
+        for s in spans {
+            let start = to_unit(s.start);
+            let end = to_unit(s.end);
+            out.push(DetectedSpan {
+                start,
+                end,
+                category: s.category.into_owned(),
+                detector: s.detector.into_owned(),
+                confidence: s.confidence,
+            });
+        }
+        to_js(&out)
     }
 
     /// The same engine with one more catalog (TOML text).

@@ -48,6 +48,16 @@ test("explain names treatments and policies", () => {
   assert.ok(rows.every((r) => r.reason.length > 0));
 });
 
+test("detect gives JS string indices, categories and detectors", () => {
+  // Characters outside the BMP before the spans: indices are UTF-16 code units.
+  const note = "𝒳 Émile — Pt Mr. John Smith, SSN 123-45-6789, call 617-555-0123.";
+  const spans = new Engine().detect(note);
+  const found = spans.map((s) => [s.category, note.slice(s.start, s.end)]);
+  assert.deepEqual(found.filter(([c]) => c !== "name"), [["ssn", "123-45-6789"], ["phone", "617-555-0123"]]);
+  assert.ok(found.some(([c, v]) => c === "name" && v === "John Smith"), JSON.stringify(found));
+  assert.ok(spans.every((s) => s.confidence > 0 && s.confidence <= 1 && s.detector));
+});
+
 test("scrubText follows the role", () => {
   const note = "Pt Mr. John Smith, SSN 123-45-6789, seen 03/04/2024.";
   const analyst = engine.view({ role: "data_analyst", purpose: "HRESCH", catalog: "free-text", asOfYear: 2026 });
