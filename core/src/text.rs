@@ -651,9 +651,8 @@ impl AddressBlock {
 /// `core/data/names/SOURCE.md`), and the ones that are also common English words, which need
 /// more evidence.
 struct NameLexicon {
-    first: WordSet,
-    last: WordSet,
-    ambiguous: WordSet,
+    /// Upper-case name to its flags: [`GIVEN`], [`SURNAME`], [`ENGLISH`].
+    names: NameMap,
     stop: WordSet,
     suffix: Regex,
     /// What follows an eponym rather than a person (`Parkinson's disease`, `Foley catheter`).
@@ -662,6 +661,31 @@ struct NameLexicon {
 
 /// A set of upper-case words; foldhash because lookups run once per capitalised word.
 type WordSet = std::collections::HashSet<&'static str, foldhash::fast::FixedState>;
+type NameMap = std::collections::HashMap<Box<str>, u8, foldhash::fast::FixedState>;
+
+/// A given name, a surname, and a name that is also a common English word (`Brown`), which
+/// needs more evidence.
+const GIVEN: u8 = 1;
+const SURNAME: u8 = 2;
+const ENGLISH: u8 = 4;
+
+/// Reads the front-coded lexicon `build.rs` writes: per name, the bytes it shares with the
+/// previous one, its flags, the length of the rest of it, and the rest.
+fn unpack_names(mut packed: &[u8]) -> NameMap {
+    let mut names = NameMap::default();
+    let mut word: Vec<u8> = Vec::new();
+    while let [shared, flags, len, tail @ ..] = packed {
+        let (rest, next) = tail.split_at(usize::from(*len).min(tail.len()));
+        packed = next;
+        word.truncate(usize::from(*shared));
+        word.extend_from_slice(rest);
+        // Always valid: the entries were cut from UTF-8 text and put back together whole.
+        if let Ok(w) = std::str::from_utf8(&word) {
+            names.insert(w.into(), *flags);
+        }
+    }
+    names
+}
 
 /// A capitalised word of a run, as the lexicons see it.
 struct Token {
@@ -777,14 +801,22 @@ const NAME_STOP: &[&str] = &[
 ];
 
 impl NameLexicon {
+    fn flags(&self, key: &str) -> u8 {
+        self.names.get(key).copied().unwrap_or(0)
+    }
+
+    fn is_given(&self, key: &str) -> bool {
+        self.flags(key) & GIVEN != 0
+    }
+
+    /// A given name or a surname.
+    fn is_name(&self, key: &str) -> bool {
+        self.flags(key) & (GIVEN | SURNAME) != 0
+    }
+
     fn load() -> std::result::Result<Self, regex::Error> {
-        let set = |t: &'static str| -> WordSet {
-            t.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
-        };
         Ok(NameLexicon {
-            first: set(include_str!("../data/names/first.txt")),
-            last: set(include_str!("../data/names/last.txt")),
-            ambiguous: set(include_str!("../data/names/ambiguous.txt")),
+            names: unpack_names(include_bytes!(concat!(env!("OUT_DIR"), "/names.fc"))),
             stop: NAME_STOP.iter().copied().collect(),
             suffix: Regex::new(r"^,?[ \t]+(?:Jr\.?|Sr\.?|II|III|IV)(?-u:\b)")?,
             eponym: Regex::new(
@@ -885,8 +917,8 @@ impl NameLexicon {
         let in_lexicon = keys
             .iter()
             .filter(|k| {
-                (self.first.contains(k.as_str()) || self.last.contains(k.as_str()))
-                    && !self.ambiguous.contains(k.as_str())
+                let f = self.flags(k);
+                f & (GIVEN | SURNAME) != 0 && f & ENGLISH == 0
             })
             .count();
         if !(items.iter().any(found) || (in_lexicon >= 2 && 2 * in_lexicon >= items.len())) {
@@ -980,12 +1012,9 @@ impl NameLexicon {
                 && word(tokens.get(i - 1))
                 && word(tokens.get(i + 1))
                 && (cased
-                    || [i - 1, i + 1].iter().all(|&k| {
-                        tokens.get(k).is_some_and(|t| {
-                            self.first.contains(t.key.as_str())
-                                || self.last.contains(t.key.as_str())
-                        })
-                    }))
+                    || [i - 1, i + 1]
+                        .iter()
+                        .all(|&k| tokens.get(k).is_some_and(|t| self.is_name(&t.key))))
                 && let Some(t) = tokens.get_mut(i)
             {
                 t.stop = false;
@@ -999,9 +1028,10 @@ impl NameLexicon {
         let mut i = 0;
         while i < run.len() {
             let k = key(i);
-            let strong = !initial(i) && !stop(i) && !self.ambiguous.contains(k);
-            let first = strong && self.first.contains(k);
-            let last = strong && self.last.contains(k);
+            let flags = self.flags(k);
+            let strong = !initial(i) && !stop(i) && flags & ENGLISH == 0;
+            let first = strong && flags & GIVEN != 0;
+            let last = strong && flags & SURNAME != 0;
             // Without capitals, two-letter words (`ok`, `al`) are too often not names.
             let anchored = strong && (first || last) && (cased || k.chars().count() > 2);
             // `Faina D. Yefremova`: a middle initial between two words is a name's shape.
@@ -1017,8 +1047,7 @@ impl NameLexicon {
             }
             // Extend right over capitalised words and initials that may be names, at most 3.
             let mut j = i + 1;
-            let known =
-                |t: usize| initial(t) || self.first.contains(key(t)) || self.last.contains(key(t));
+            let known = |t: usize| initial(t) || self.is_name(key(t));
             while j < run.len() && j < i + 4 && !stop(j) && (cased || known(j) || initial(j - 1)) {
                 j += 1;
             }
@@ -1030,7 +1059,7 @@ impl NameLexicon {
                 if stop(a - 1) {
                     break;
                 }
-                if initial(a - 1) || self.first.contains(key(a - 1)) {
+                if initial(a - 1) || self.is_given(key(a - 1)) {
                     a -= 1;
                 } else if cased
                     && !unknown_taken
@@ -1964,6 +1993,25 @@ mod tests {
         assert!(cats("history of Parkinson's disease").is_empty());
         assert!(cats("Hodgkin lymphoma in remission").is_empty());
         assert!(cats("Vitamin D. Follow up").is_empty());
+    }
+
+    #[test]
+    fn packed_lexicon_holds_every_name_with_its_flags() {
+        let lex = NameLexicon::load().unwrap();
+        let count = |file: &str| file.lines().filter(|l| !l.trim().is_empty()).count();
+        let lists = [
+            (include_str!("../data/names/first.txt"), GIVEN),
+            (include_str!("../data/names/last.txt"), SURNAME),
+            (include_str!("../data/names/ambiguous.txt"), ENGLISH),
+        ];
+        for (file, flag) in lists {
+            for name in file.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                assert!(lex.flags(name) & flag != 0, "{name}");
+            }
+            let flagged = lex.names.values().filter(|&&f| f & flag != 0).count();
+            assert_eq!(flagged, count(file));
+        }
+        assert_eq!(lex.flags("NOT-A-NAME-AT-ALL"), 0);
     }
 
     proptest::proptest! {
