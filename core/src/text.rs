@@ -508,7 +508,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "name-context",
             "name",
-            r"(?:\b(?i:patient|pt|name|(?:my\s+)?name\s+is|called|named|i\s+am|i'm|dear|hello|seen by|signed by|attending|physician|provider|dictated by|referred by|surgeon|nurse|contact|guardian|mother|father|spouse|wife|husband|son|daughter)\s*:?\s+)(\p{Lu}\p{Ll}[\p{L}'’-]*(?:\s+(?:\p{Lu}\.|\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*)){0,2})".into(),
+            r"(?:\b(?i:patient|pt|name|(?:my\s+)?name\s+is|called|named|i\s+am|i'm|dear|hello|hi|hey|seen by|signed by|attending|physician|provider|dictated by|referred by|surgeon|nurse|contact|guardian|mother|father|spouse|wife|husband|son|daughter)\s*:?\s+)(\p{Lu}\p{Ll}[\p{L}'’-]*(?:\s+(?:\p{Lu}\.|\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*)){0,2})".into(),
             1,
             Some(not_common_word),
             0.7,
@@ -861,9 +861,49 @@ impl NameLexicon {
         }
         flush(&mut run, out);
         if cased {
-            self.lists(text, &words, out);
+            self.addressed(text, &words, out);
         }
+        self.lists(text, &words, out);
         self.repeat(text, &words, out);
+    }
+
+    /// A given name, even one that is also an English word, spoken to or speaking: a
+    /// speaker's label at the start of a line (`John: You saved my life!`), or a vocative
+    /// after a comma at the end of a sentence (`Remember me, Maria?`).
+    fn addressed(&self, text: &str, words: &[(usize, usize)], out: &mut Vec<Span>) {
+        let mut added = Vec::new();
+        for &(s, e) in words {
+            let Some(word) = text.get(s..e) else {
+                continue;
+            };
+            let lead = text.get(..s).unwrap_or("");
+            let after = text.get(e..).unwrap_or("");
+            let line_start = {
+                let l = lead.trim_end_matches([' ', '\t']);
+                l.is_empty() || l.ends_with('\n')
+            };
+            let speaker = line_start && after.starts_with(':');
+            let vocative = lead.ends_with(", ") && after.starts_with(['!', '?']);
+            if !(speaker || vocative) || word.chars().count() < 3 {
+                continue;
+            }
+            let key = word.to_uppercase();
+            if self.is_given(&key)
+                && !self.stop.contains(key.as_str())
+                && !out.iter().any(|n| n.start < e && s < n.end)
+            {
+                added.push(Span {
+                    start: s,
+                    end: e,
+                    char_start: 0,
+                    char_end: 0,
+                    category: Cow::Borrowed("name"),
+                    detector: Cow::Borrowed("name-addressed"),
+                    confidence: 0.55,
+                });
+            }
+        }
+        out.extend(added);
     }
 
     /// In a list of single capitalised words (`Kónya, Becker and Vasquez`), the others are
@@ -873,6 +913,10 @@ impl NameLexicon {
         let mut added = Vec::new();
         let mut group: Vec<(usize, usize)> = Vec::new();
         for &w in words {
+            // In a title-cased text the conjunction is a word itself; the gap holds it.
+            if text.get(w.0..w.1) == Some("And") {
+                continue;
+            }
             let gap = group
                 .last()
                 .and_then(|&(_, e)| text.get(e..w.0))
@@ -1361,7 +1405,8 @@ fn list_gap(gap: &str) -> Option<bool> {
     }
     match spaced.trim_matches([' ', '\t']) {
         "" if rest.is_some() => Some(false),
-        "and" | "&" if spaced.ends_with([' ', '\t']) => Some(true),
+        // `And`: texts without capitals are searched title-cased.
+        "and" | "And" | "&" if spaced.ends_with([' ', '\t']) => Some(true),
         _ => None,
     }
 }
@@ -2066,6 +2111,26 @@ mod tests {
         assert_eq!(
             cats("follow up with benjamin a seiler"),
             [("name", "benjamin a seiler".into())]
+        );
+        // Given names that are also English words, when a line's speaker or spoken to.
+        assert_eq!(
+            cats("Ella: What a wife.\nDestiny: Remember me, Maria?"),
+            [
+                ("name", "Ella".into()),
+                ("name", "Destiny".into()),
+                ("name", "Maria".into())
+            ]
+        );
+        assert!(cats("Plan: rest, Fluids!").is_empty());
+        assert_eq!(cats("Hi Victor, thanks"), [("name", "Victor".into())]);
+        // Lists without capitals, anchored by a lexicon name.
+        assert_eq!(
+            cats("siblings: silvana, adam and chad"),
+            [
+                ("name", "silvana".into()),
+                ("name", "adam".into()),
+                ("name", "chad".into())
+            ]
         );
         // Capitalised words after a lower-case word join a given name (`called Cleofe Mateo`).
         assert_eq!(
