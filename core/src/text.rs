@@ -892,15 +892,7 @@ impl NameLexicon {
                 && !self.stop.contains(key.as_str())
                 && !out.iter().any(|n| n.start < e && s < n.end)
             {
-                added.push(Span {
-                    start: s,
-                    end: e,
-                    char_start: 0,
-                    char_end: 0,
-                    category: Cow::Borrowed("name"),
-                    detector: Cow::Borrowed("name-addressed"),
-                    confidence: 0.55,
-                });
+                added.push(name_span(s, e, "name-addressed", 0.55));
             }
         }
         out.extend(added);
@@ -969,15 +961,7 @@ impl NameLexicon {
             return;
         }
         for w in items.iter().filter(|w| !found(w)) {
-            added.push(Span {
-                start: w.0,
-                end: w.1,
-                char_start: 0,
-                char_end: 0,
-                category: Cow::Borrowed("name"),
-                detector: Cow::Borrowed("name-list"),
-                confidence: 0.5,
-            });
+            added.push(name_span(w.0, w.1, "name-list", 0.5));
         }
     }
 
@@ -1017,21 +1001,13 @@ impl NameLexicon {
         known.dedup();
         for w in words {
             if known.contains(&word(w)) && !inside(w) {
-                out.push(Span {
-                    start: w.0,
-                    end: w.1,
-                    char_start: 0,
-                    char_end: 0,
-                    category: Cow::Borrowed("name"),
-                    detector: Cow::Borrowed("name-repeat"),
-                    confidence: 0.5,
-                });
+                out.push(name_span(w.0, w.1, "name-repeat", 0.5));
             }
         }
     }
 
     fn judge(&self, text: &str, run: &[(usize, usize)], cased: bool, out: &mut Vec<Span>) {
-        let tokens: Vec<Token> = run
+        let mut tokens: Vec<Token> = run
             .iter()
             .map(|&(s, e)| {
                 let w = text.get(s..e).unwrap_or("");
@@ -1048,7 +1024,6 @@ impl NameLexicon {
                 Token { key, initial, stop }
             })
             .collect();
-        let mut tokens = tokens;
         // `Juliusz A Kwiatkowski`: the article `A` between two words is a middle initial.
         for i in 1..tokens.len().saturating_sub(1) {
             let word = |t: Option<&Token>| t.is_some_and(|t| !t.initial && !t.stop);
@@ -1145,19 +1120,16 @@ impl NameLexicon {
             } else {
                 0.55
             };
-            out.push(Span {
-                start: s,
-                end: e,
-                char_start: 0,
-                char_end: 0,
-                category: Cow::Borrowed("name"),
-                detector: Cow::Borrowed(if anchored {
+            out.push(name_span(
+                s,
+                e,
+                if anchored {
                     "name-lexicon"
                 } else {
                     "name-shape"
-                }),
+                },
                 confidence,
-            });
+            ));
         }
     }
 }
@@ -1392,6 +1364,19 @@ impl Iterator for NameTokens<'_> {
                 }
             }
         }
+    }
+}
+
+/// A name span, with character offsets left for `resolve` to fill in.
+fn name_span(start: usize, end: usize, detector: &'static str, confidence: f32) -> Span {
+    Span {
+        start,
+        end,
+        char_start: 0,
+        char_end: 0,
+        category: Cow::Borrowed("name"),
+        detector: Cow::Borrowed(detector),
+        confidence,
     }
 }
 
