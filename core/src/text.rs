@@ -1399,9 +1399,9 @@ fn list_gap(gap: &str) -> Option<bool> {
 /// Whether the word at `at` follows a lower-case word in the same sentence, where a
 /// capitalised word is a proper noun rather than a sentence's first word.
 fn after_lowercase(text: &str, at: usize) -> bool {
-    let before = window_before(text, at, 32).trim_end_matches([' ', '\t']);
-    before.len() < window_before(text, at, 32).len()
-        && before.chars().next_back().is_some_and(char::is_lowercase)
+    let window = window_before(text, at, 32);
+    let before = window.trim_end_matches([' ', '\t']);
+    before.len() < window.len() && before.chars().next_back().is_some_and(char::is_lowercase)
 }
 
 /// `text` with the first letter of each word upper-cased where that keeps its UTF-8 length,
