@@ -470,11 +470,12 @@ fn specs() -> Vec<(Spec, String)> {
             None,
             0.75,
         ),
-        // US military mail: PSC / Unit / CMR with a box, and the APO/FPO/DPO line.
+        // US military mail: PSC / Unit / CMR with a box, and the APO/FPO/DPO line; a ship
+        // (`USNS Bergman`) with its FPO line.
         s(
             "street-military",
             "street",
-            r"(?i)(?-u:\b)(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{1,5}(?:\s*\n?\s*(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5})?".into(),
+            r"(?i)(?-u:\b)(?:(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{1,5}(?:\s*\n?\s*(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5})?|(?:USNS|USNV|USCGC|USS)\s+\p{L}[\p{L}'’-]*(?:[ \t]+\p{L}[\p{L}'’-]*){0,2},?\s*\n?\s*FPO\s+A[AEP]\s+\d{5})".into(),
             0,
             None,
             0.9,
@@ -533,9 +534,16 @@ struct AddressBlock {
     segment: Regex,
     /// A span that starts at a unit designator (`Apt. 5`)...
     unit: Regex,
-    /// ...takes the street line before it (`Jagerij 64`, `23100 Ilichova 23`).
+    /// ...takes the street line before it (`Jagerij 64`, `23100 Ilichova 23`)...
     line_before: Regex,
+    /// ...or the building number and street name before it on its line
+    /// (`at 17224 Þverbraut 66 Suite 991`).
+    inline_before: Regex,
 }
+
+/// A quoting or bullet mark at the start of a line, which an address block reads through
+/// (`> Apt. 342` in a quoted e-mail).
+const QUOTE: &str = r"(?:(?:>+|\?{2,})[ \t]*)?";
 
 /// The most address lines that join a street, and the bytes each may span.
 const ADDRESS_SEGMENTS: usize = 6;
@@ -546,12 +554,15 @@ impl AddressBlock {
         Ok(AddressBlock {
             head: Regex::new(r"(?:^|[^\p{L}\p{N}])((?:\d{1,6}[ \t]+){1,2})$")?,
             unit: Regex::new(r"^(?i:apt|apartment|suite|ste|unit|flat)\b")?,
-            line_before: Regex::new(
-                r"(?:^|\n)[ \t]*((?:[\p{L}'’.-]+|\d{1,6}[A-Za-z]?)(?:[ \t]+(?:[\p{L}'’.-]+|\d{1,6}[A-Za-z]?)){1,5})[ \t]*,?[ \t]*\n?[ \t]*$",
+            line_before: Regex::new(&format!(
+                r"(?:^|\n)[ \t]*{QUOTE}((?:[\p{{L}}'’.-]+|\d{{1,6}}[A-Za-z]?)(?:[ \t]+(?:[\p{{L}}'’.-]+|\d{{1,6}}[A-Za-z]?)){{1,5}})[ \t]*,?[ \t]*(?:\n[ \t]*{QUOTE})?$",
+            ))?,
+            inline_before: Regex::new(
+                r"(?:^|[^\p{L}\p{N}\n])(\d{1,6}[ \t]+(?:[\p{L}'’.-]+[ \t]+){1,3})$",
             )?,
             // One address line: after a comma or line break (`strong`), or a space.
             segment: Regex::new(
-                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:[,\n][ \t]*)+)|[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?)|(?P<post>\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{3,6}|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<region>\d{1,2})|(?P<caps>\p{Lu}{2,}(?:[ \t]+\p{Lu}{2,}){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}(?:[ \t]*\(\p{Lu}\p{L}*\))?))\b",
+                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{2,})?)[ \t]*)+)|[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?)|(?P<post>\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{3,6}|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<region>\d{1,2})|(?P<caps>\p{Lu}{2,}(?:[ \t]+\p{Lu}{2,}){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}(?:[ \t]*\(\p{Lu}\p{L}*\))?))\b",
             )?,
         })
     }
@@ -618,30 +629,30 @@ impl AddressBlock {
     fn take_street_line(&self, text: &str, span: &mut Span, floor: usize) {
         let before = window_before(text, span.start, ADDRESS_SEGMENT_BYTES);
         let from = span.start - before.len();
-        let Some(c) = self.line_before.captures(before) else {
-            return;
-        };
-        let (Some(whole), Some(m)) = (c.get(0), c.get(1)) else {
-            return;
-        };
-        // A match at the window's edge must also be at a line start in `text`.
-        let cut = whole.start() == 0
-            && !before.starts_with('\n')
-            && from > 0
-            && text.as_bytes().get(from - 1) != Some(&b'\n');
-        let start = from + m.start();
-        if cut || start < floor {
-            return;
-        }
-        let mut has_number = false;
-        for token in m.as_str().split_whitespace() {
-            if token.starts_with(|c: char| c.is_ascii_digit()) {
-                has_number = true;
-            } else if NAME_STOP.contains(&token.to_uppercase().as_str()) {
-                return;
+        // A short run of words and numbers, with a number and no prose word, after `floor`.
+        let street = |m: regex::Match<'_>| {
+            let mut has_number = false;
+            for token in m.as_str().split_whitespace() {
+                if token.starts_with(|c: char| c.is_ascii_digit()) {
+                    has_number = true;
+                } else if NAME_STOP.contains(&token.to_uppercase().as_str()) {
+                    return None;
+                }
             }
-        }
-        if has_number {
+            let start = from + m.start();
+            (has_number && start >= floor).then_some(start)
+        };
+        let line = self.line_before.captures(before).and_then(|c| {
+            let (whole, m) = (c.get(0)?, c.get(1)?);
+            // A match at the window's edge must also be at a line start in `text`.
+            let cut = whole.start() == 0
+                && !before.starts_with('\n')
+                && from > 0
+                && text.as_bytes().get(from - 1) != Some(&b'\n');
+            if cut { None } else { street(m) }
+        });
+        let start = line.or_else(|| street(self.inline_before.captures(before)?.get(1)?));
+        if let Some(start) = start {
             span.start = start;
         }
     }
@@ -2196,6 +2207,29 @@ mod tests {
         assert_eq!(
             cats("23100 Ilichova 23 Suite 274 Ljubljana"),
             [("street", "23100 Ilichova 23 Suite 274 Ljubljana".into())]
+        );
+        assert_eq!(
+            cats("The letter arrived at 17224 Þverbraut 66 Suite 991, Gdańsk, Poland 52096 today"),
+            [(
+                "street",
+                "17224 Þverbraut 66 Suite 991, Gdańsk, Poland 52096".into()
+            )]
+        );
+        // Quoted e-mail lines (`> `) do not end a block.
+        assert_eq!(
+            cats("> Lina\n> 2224 Trenerys gate 232\n> Apt. 342\n> TRONDHEIM\n> Norway 64389"),
+            [
+                ("name", "Lina".into()),
+                (
+                    "street",
+                    "2224 Trenerys gate 232\n> Apt. 342\n> TRONDHEIM\n> Norway 64389".into()
+                )
+            ]
+        );
+        // A ship's fleet post office address.
+        assert_eq!(
+            cats("Send it to USNS Bergman\nFPO AP 93757 please"),
+            [("street", "USNS Bergman\nFPO AP 93757".into())]
         );
         // A prose line is not a street line.
         assert_eq!(
