@@ -668,6 +668,86 @@ struct NameLexicon {
     suffix: Regex,
     /// What follows an eponym rather than a person (`Parkinson's disease`, `Foley catheter`).
     eponym: Regex,
+    shape: NameShape,
+}
+
+/// Tells a person's name from an English word by its letters, for the names no lexicon
+/// holds (`Szczepańska`, `Nishiyama`): a logistic regression over the hashed 1- to 4-letter
+/// n-grams of `^WORD$`, trained by `scripts/gen-name-shape.py` on the lexicons against
+/// Debian's English word list. Scores are log-odds times [`SHAPE_SCALE`], summed in integers.
+struct NameShape {
+    bias: i32,
+    weights: &'static [u8],
+}
+
+const SHAPE_BUCKETS: usize = 1 << 14;
+const SHAPE_SCALE: i32 = 32;
+/// A lone unknown word mid-sentence: 2.6% of English words score this high, and 62% of
+/// names (both held out from training).
+const SHAPE_ALONE: i32 = 2 * SHAPE_SCALE;
+/// Each of two or more unknown words in a row (6% of words, 77% of names, alone).
+const SHAPE_PAIR: i32 = SHAPE_SCALE;
+/// An unknown word of five letters or more before a name found otherwise (short words'
+/// scores say less: the model saw few of them).
+const SHAPE_JOIN: i32 = SHAPE_SCALE;
+
+impl NameShape {
+    fn load(bytes: &'static [u8]) -> Self {
+        let (bias, weights) = match bytes.split_first_chunk::<4>() {
+            Some((b, w)) if w.len() == SHAPE_BUCKETS => (i32::from_le_bytes(*b), w),
+            // A damaged model predicts no name; the lexicons still work.
+            _ => (i32::MIN / 2, &[][..]),
+        };
+        NameShape { bias, weights }
+    }
+
+    /// How much `key` (upper case) looks like a name, in log-odds times [`SHAPE_SCALE`].
+    fn score(&self, key: &str) -> i32 {
+        if self.weights.is_empty() || key.len() > 96 {
+            return i32::MIN / 2;
+        }
+        // The bytes of `^KEY$`, read in place: this runs once per unknown capitalised word.
+        let key = key.as_bytes();
+        let len = key.len() + 2;
+        let byte = |i: usize| match i {
+            0 => b'^',
+            i if i == len - 1 => b'$',
+            i => key.get(i - 1).copied().unwrap_or(b'$'),
+        };
+        let char_start = |i: usize| i >= len || byte(i) & 0xc0 != 0x80;
+        let mut sum = self.bias;
+        let mut start = 0;
+        while start < len {
+            // FNV-1a over the n-gram's bytes, then its order: the n-grams from one position
+            // share the hash of their common prefix.
+            let mut h: u32 = 0x811c_9dc5;
+            let mut at = start;
+            for order in b'1'..=b'4' {
+                if at >= len {
+                    break;
+                }
+                loop {
+                    h = (h ^ u32::from(byte(at))).wrapping_mul(0x0100_0193);
+                    at += 1;
+                    if char_start(at) {
+                        break;
+                    }
+                }
+                let g = (h ^ u32::from(order)).wrapping_mul(0x0100_0193);
+                let w = self
+                    .weights
+                    .get(g as usize % SHAPE_BUCKETS)
+                    .copied()
+                    .unwrap_or(0);
+                sum += i32::from(w as i8);
+            }
+            start += 1;
+            while !char_start(start) {
+                start += 1;
+            }
+        }
+        sum
+    }
 }
 
 /// A set of upper-case words; foldhash because lookups run once per capitalised word.
@@ -704,6 +784,8 @@ struct Token {
     key: String,
     initial: bool,
     stop: bool,
+    /// Lexicon flags of `key`.
+    flags: u8,
 }
 
 /// Capitalised words that never extend a name (they start or follow one in prose).
@@ -809,6 +891,19 @@ const NAME_STOP: &[&str] = &[
     "BED",
     "SUITE",
     "APT",
+    // Health plans, which notes name often (`Patient currently has Aetna`).
+    "AETNA",
+    "AMERIGROUP",
+    "ANTHEM",
+    "CENTENE",
+    "CIGNA",
+    "HIGHMARK",
+    "HUMANA",
+    "MEDICAID",
+    "MEDICARE",
+    "TRICARE",
+    "UNITEDHEALTHCARE",
+    "WELLCARE",
 ];
 
 impl NameLexicon {
@@ -820,9 +915,10 @@ impl NameLexicon {
         self.flags(key) & GIVEN != 0
     }
 
-    /// A given name or a surname.
-    fn is_name(&self, key: &str) -> bool {
-        self.flags(key) & (GIVEN | SURNAME) != 0
+    /// Whether an unknown word may be a name at all, whatever its letters say: not a
+    /// contraction (`You're`) nor a drug (`Losartan`).
+    fn plausible(&self, key: &str) -> bool {
+        !contraction(key) && !DRUG_STEMS.iter().any(|d| key.ends_with(d))
     }
 
     fn load() -> std::result::Result<Self, regex::Error> {
@@ -830,6 +926,7 @@ impl NameLexicon {
             names: unpack_names(include_bytes!(concat!(env!("OUT_DIR"), "/names.fc"))),
             stop: NAME_STOP.iter().copied().collect(),
             suffix: Regex::new(r"^,?[ \t]+(?:Jr\.?|Sr\.?|II|III|IV)(?-u:\b)")?,
+            shape: NameShape::load(include_bytes!("../data/names/shape.bin")),
             eponym: Regex::new(
                 r"^(?:'s|’s)?\s+(?i:disease|syndrome|palsy|sign|test|score|scale|catheter|lymphoma|sarcoma|phenomenon|reflex|maneuver|manoeuvre|criteria|classification|procedure|operation|fracture|ulcer|tumou?r|ratio|law|method|technique|solution|agar|stain|nodes?|triad|index|equation|formula|tube|bag|forceps|incision|hernia|cyst|anomaly|encephalopathy|contracture|neuroma|aneurysm)\b",
             )?,
@@ -1032,7 +1129,13 @@ impl NameLexicon {
                 let initial =
                     c.next().is_some_and(char::is_uppercase) && matches!(c.as_str(), "" | ".");
                 let stop = self.stop.contains(key.as_str());
-                Token { key, initial, stop }
+                let flags = self.flags(&key);
+                Token {
+                    key,
+                    initial,
+                    stop,
+                    flags,
+                }
             })
             .collect();
         // `Juliusz A Kwiatkowski`: the article `A` between two words is a middle initial.
@@ -1042,9 +1145,11 @@ impl NameLexicon {
                 && word(tokens.get(i - 1))
                 && word(tokens.get(i + 1))
                 && (cased
-                    || [i - 1, i + 1]
-                        .iter()
-                        .all(|&k| tokens.get(k).is_some_and(|t| self.is_name(&t.key))))
+                    || [i - 1, i + 1].iter().all(|&k| {
+                        tokens
+                            .get(k)
+                            .is_some_and(|t| t.flags & (GIVEN | SURNAME) != 0)
+                    }))
                 && let Some(t) = tokens.get_mut(i)
             {
                 t.stop = false;
@@ -1054,11 +1159,12 @@ impl NameLexicon {
         let key = |i: usize| tok(i).map_or("", |t| t.key.as_str());
         let initial = |i: usize| tok(i).is_some_and(|t| t.initial);
         let stop = |i: usize| tok(i).is_some_and(|t| t.stop);
+        let flags_of = |i: usize| tok(i).map_or(0, |t| t.flags);
         let is_word = |i: usize| tok(i).is_some_and(|t| !t.initial && !t.stop);
         let mut i = 0;
         while i < run.len() {
             let k = key(i);
-            let flags = self.flags(k);
+            let flags = flags_of(i);
             let strong = !initial(i) && !stop(i) && flags & ENGLISH == 0;
             let first = strong && flags & GIVEN != 0;
             let last = strong && flags & SURNAME != 0;
@@ -1071,13 +1177,42 @@ impl NameLexicon {
                 && i + 2 < run.len()
                 && initial(i + 1)
                 && is_word(i + 2);
-            if !anchored && !shaped {
+            // A word no lexicon knows, with a name's letters: mid-sentence alone
+            // (`met Usamov`), or with another such word (`Tomomi Nishiyama`).
+            let predicted = cased
+                && !anchored
+                && !shaped
+                && is_word(i)
+                && flags == 0
+                && k.chars().count() >= 4
+                && {
+                    // Cheap tests first: most capitalised words fail them.
+                    // Alone: inside a sentence, or after another capitalised word
+                    // (`ex-Zombie Ryhänen`, `Mr Usamov`).
+                    let alone = i > 0 || mid_sentence(text, run.first().map_or(0, |r| r.0));
+                    let pair = i + 1 < run.len()
+                        && is_word(i + 1)
+                        && flags_of(i + 1) == 0
+                        && key(i + 1).chars().count() >= 4;
+                    (alone || pair)
+                        && !after_number(text, run.get(i).map_or(0, |r| r.0))
+                        && {
+                            let score = self.shape.score(k);
+                            (alone && score >= SHAPE_ALONE)
+                                || (pair
+                                    && score >= SHAPE_PAIR
+                                    && self.shape.score(key(i + 1)) >= SHAPE_PAIR
+                                    && self.plausible(key(i + 1)))
+                        }
+                        && self.plausible(k)
+                };
+            if !anchored && !shaped && !predicted {
                 i += 1;
                 continue;
             }
             // Extend right over capitalised words and initials that may be names, at most 3.
             let mut j = i + 1;
-            let known = |t: usize| initial(t) || self.is_name(key(t));
+            let known = |t: usize| initial(t) || flags_of(t) & (GIVEN | SURNAME) != 0;
             while j < run.len() && j < i + 4 && !stop(j) && (cased || known(j) || initial(j - 1)) {
                 j += 1;
             }
@@ -1089,12 +1224,16 @@ impl NameLexicon {
                 if stop(a - 1) {
                     break;
                 }
-                if initial(a - 1) || self.is_given(key(a - 1)) {
+                if initial(a - 1) || flags_of(a - 1) & GIVEN != 0 {
                     a -= 1;
                 } else if cased
                     && !unknown_taken
                     && ((last && !first)
-                        || after_lowercase(text, run.get(a - 1).map_or(0, |r| r.0)))
+                        || after_lowercase(text, run.get(a - 1).map_or(0, |r| r.0))
+                        || (flags_of(a - 1) == 0
+                            && key(a - 1).chars().count() >= 5
+                            && self.plausible(key(a - 1))
+                            && self.shape.score(key(a - 1)) >= SHAPE_JOIN))
                 {
                     unknown_taken = true;
                     a -= 1;
@@ -1136,8 +1275,10 @@ impl NameLexicon {
                 e,
                 if anchored {
                     "name-lexicon"
-                } else {
+                } else if shaped {
                     "name-shape"
+                } else {
+                    "name-letters"
                 },
                 confidence,
             ));
@@ -1409,6 +1550,97 @@ fn list_gap(gap: &str) -> Option<bool> {
 
 /// Whether the word at `at` follows a lower-case word in the same sentence, where a
 /// capitalised word is a proper noun rather than a sentence's first word.
+/// Endings of drug names (WHO INN stems, `Losartan`, `Simvastatin`), which clinical notes
+/// capitalise and whose letters can look like a name's.
+const DRUG_STEMS: &[&str] = &[
+    "STATIN",
+    "PRIL",
+    "SARTAN",
+    "OLOL",
+    "AZOLE",
+    "MYCIN",
+    "CILLIN",
+    "OXACIN",
+    "DIPINE",
+    "TIDINE",
+    "FORMIN",
+    "GLIPTIN",
+    "GLITAZONE",
+    "MAB",
+    "NIB",
+    "VIR",
+    "CAINE",
+    "AZEPAM",
+    "AZOLAM",
+    "OXETINE",
+    "TRIPTAN",
+    "PARIN",
+    "CYCLINE",
+    "LUKAST",
+    "SONE",
+    "OLONE",
+    "PAM",
+    "TEROL",
+    "TROPIUM",
+    "DRONATE",
+    "GLINIDE",
+    "SETRON",
+    "PERIDOL",
+    "APINE",
+    "IDONE",
+    "AFIL",
+    "ULIN",
+    "ANIDE",
+    "THIAZIDE",
+    "SEMIDE",
+    "XABAN",
+    "GATRAN",
+    "ONIUM",
+];
+
+/// `YOU'RE`, `DON'T`: English, whatever the letters say.
+fn contraction(key: &str) -> bool {
+    [
+        "'S", "'RE", "'LL", "'VE", "'D", "'M", "N'T", "’S", "’RE", "’LL", "’VE", "’D", "’M", "N’T",
+    ]
+    .iter()
+    .any(|c| key.ends_with(c))
+}
+
+/// Whether a number stands right before the word at `at` (`30102 Kaevu 94`: a street).
+fn after_number(text: &str, at: usize) -> bool {
+    window_before(text, at, 8)
+        .trim_end_matches([' ', '\t'])
+        .ends_with(|c: char| c.is_ascii_digit())
+}
+
+/// Whether the word at `at` stands inside a sentence rather than at its start, where any
+/// word is capitalised.
+fn mid_sentence(text: &str, at: usize) -> bool {
+    let before = window_before(text, at, 8).trim_end_matches([' ', '\t']);
+    before.chars().next_back().is_some_and(|c| {
+        !matches!(
+            c,
+            '.' | '!'
+                | '?'
+                | '\n'
+                | ':'
+                | '"'
+                | '“'
+                | '”'
+                | '\''
+                | '‘'
+                | '’'
+                | '>'
+                | '*'
+                | '•'
+                | '-'
+                | '('
+                | '['
+        )
+    })
+}
+
 fn after_lowercase(text: &str, at: usize) -> bool {
     let window = window_before(text, at, 32);
     let before = window.trim_end_matches([' ', '\t']);
@@ -2069,6 +2301,40 @@ mod tests {
             let by_hand: Vec<(usize, usize)> = NameTokens::new(&text).collect();
             proptest::prop_assert_eq!(by_hand, by_regex);
         }
+    }
+
+    #[test]
+    fn name_shape_scores_as_its_generator_does() {
+        let shape = NameShape::load(include_bytes!("../data/names/shape.bin"));
+        // Sums computed from shape.bin by the hashing in scripts/gen-name-shape.py; they
+        // change when the model is regenerated.
+        assert_eq!(shape.score("MONJEAU"), 169);
+        assert_eq!(shape.score("HYPERTENSION"), -245);
+        assert_eq!(shape.score("SZCZEPAŃSKA"), -61);
+        // A damaged model never predicts a name.
+        assert!(NameShape::load(b"\0\0\0\0short").score("MONJEAU") < SHAPE_JOIN);
+        assert!(NameShape::load(&[]).score("MONJEAU") < SHAPE_JOIN);
+        let long = "A".repeat(200);
+        assert!(shape.score(&long) < SHAPE_JOIN);
+    }
+
+    #[test]
+    fn names_no_lexicon_knows_by_their_letters() {
+        // Mid-sentence alone, two in a row at a sentence start, or next to a known name.
+        assert_eq!(
+            cats("Yesterday we met Monjeau at the clinic."),
+            [("name", "Monjeau".into())]
+        );
+        assert_eq!(
+            cats("Julcsa Kárpáthy lives here."),
+            [("name", "Julcsa Kárpáthy".into())]
+        );
+        // Not at a sentence start alone, not drugs, contractions, plans or street names.
+        assert!(cats("Monjeau was seen.").is_empty());
+        assert!(cats("He was started on Losartan and Simvastatin today.").is_empty());
+        assert!(cats("Patient currently has Aetna and Cigna.").is_empty());
+        assert!(cats("Things You're Supposed To Hate").is_empty());
+        assert!(cats("diagnosed with Hypertension and Hyperlipidemia").is_empty());
     }
 
     #[test]
