@@ -685,6 +685,8 @@ const SHAPE_SCALE: i32 = 32;
 /// A lone unknown word mid-sentence: 2.6% of English words score this high, and 62% of
 /// names (both held out from training).
 const SHAPE_ALONE: i32 = 2 * SHAPE_SCALE;
+/// A lone unknown word at a sentence's start (0.5% of English words, 32% of names).
+const SHAPE_START: i32 = 4 * SHAPE_SCALE;
 /// Each of two or more unknown words in a row (6% of words, 77% of names, alone).
 const SHAPE_PAIR: i32 = SHAPE_SCALE;
 /// An unknown word of five letters or more before a name found otherwise (short words'
@@ -960,7 +962,7 @@ impl NameLexicon {
             let (start, end) = (m_start, m_start + t.len());
             let joined = run
                 .last()
-                .is_some_and(|&(_, e)| text.get(e..start) == Some(" "));
+                .is_some_and(|&(_, e)| text.get(e..start).is_some_and(name_gap));
             if !joined && !run.is_empty() {
                 flush(&mut run, out);
             }
@@ -1194,11 +1196,15 @@ impl NameLexicon {
                         && is_word(i + 1)
                         && flags_of(i + 1) == 0
                         && key(i + 1).chars().count() >= 4;
-                    (alone || pair)
+                    // A lone word at a sentence's start needs a surer score: every
+                    // sentence starts with a capital.
+                    let start = !alone && !pair && run.len() == 1 && k.chars().count() >= 5;
+                    (alone || pair || start)
                         && !after_number(text, run.get(i).map_or(0, |r| r.0))
                         && {
                             let score = self.shape.score(k);
                             (alone && score >= SHAPE_ALONE)
+                                || (start && score >= SHAPE_START)
                                 || (pair
                                     && score >= SHAPE_PAIR
                                     && self.shape.score(key(i + 1)) >= SHAPE_PAIR
@@ -1213,7 +1219,20 @@ impl NameLexicon {
             // Extend right over capitalised words and initials that may be names, at most 3.
             let mut j = i + 1;
             let known = |t: usize| initial(t) || flags_of(t) & (GIVEN | SURNAME) != 0;
-            while j < run.len() && j < i + 4 && !stop(j) && (cased || known(j) || initial(j - 1)) {
+            // Without capitals, an unknown word joins a name with a name's letters
+            // (`olga krylova`).
+            let lettered = |t: usize| {
+                flags_of(t) == 0
+                    && is_word(t)
+                    && key(t).chars().count() >= 4
+                    && self.shape.score(key(t)) >= SHAPE_ALONE
+                    && self.plausible(key(t))
+            };
+            while j < run.len()
+                && j < i + 4
+                && !stop(j)
+                && (cased || known(j) || initial(j - 1) || lettered(j))
+            {
                 j += 1;
             }
             // Extend left over initials and given names, and over one unknown word before a
@@ -1235,6 +1254,9 @@ impl NameLexicon {
                             && self.plausible(key(a - 1))
                             && self.shape.score(key(a - 1)) >= SHAPE_JOIN))
                 {
+                    unknown_taken = true;
+                    a -= 1;
+                } else if !cased && !unknown_taken && lettered(a - 1) {
                     unknown_taken = true;
                     a -= 1;
                 } else {
@@ -1598,6 +1620,25 @@ const DRUG_STEMS: &[&str] = &[
     "ONIUM",
 ];
 
+/// Lower-case particles inside a name (`Willemine ten Pas`, `Maika van de Noort`).
+const NAME_PARTICLES: &[&str] = &[
+    "van", "von", "de", "der", "den", "ten", "ter", "da", "di", "del", "della", "du", "dos", "das",
+    "bin", "ibn", "al", "el",
+];
+
+/// What may stand between two words of one name: a space, or up to two particles.
+fn name_gap(gap: &str) -> bool {
+    if gap == " " {
+        return true;
+    }
+    let Some(inner) = gap.strip_prefix(' ').and_then(|g| g.strip_suffix(' ')) else {
+        return false;
+    };
+    inner.len() <= 9
+        && inner.split(' ').count() <= 2
+        && inner.split(' ').all(|w| NAME_PARTICLES.contains(&w))
+}
+
 /// `YOU'RE`, `DON'T`: English, whatever the letters say.
 fn contraction(key: &str) -> bool {
     [
@@ -1624,7 +1665,6 @@ fn mid_sentence(text: &str, at: usize) -> bool {
             '.' | '!'
                 | '?'
                 | '\n'
-                | ':'
                 | '"'
                 | '“'
                 | '”'
@@ -2329,8 +2369,27 @@ mod tests {
             cats("Julcsa Kárpáthy lives here."),
             [("name", "Julcsa Kárpáthy".into())]
         );
-        // Not at a sentence start alone, not drugs, contractions, plans or street names.
-        assert!(cats("Monjeau was seen.").is_empty());
+        // After a colon, at a sentence start with a surer score, without capitals next to a
+        // known name, and across particles.
+        assert_eq!(
+            cats("Our founders: Monjeau and Kárpáthy."),
+            [("name", "Monjeau".into()), ("name", "Kárpáthy".into())]
+        );
+        assert_eq!(
+            cats("Kárpáthy is from the lab."),
+            [("name", "Kárpáthy".into())]
+        );
+        assert_eq!(
+            cats("seen by monika kárpáthy today"),
+            [("name", "monika kárpáthy".into())]
+        );
+        assert_eq!(
+            cats("Ask Maika van de Noort."),
+            [("name", "Maika van de Noort".into())]
+        );
+        // Not at a sentence start with a middling score, not drugs, contractions, plans or
+        // street names.
+        assert!(cats("Usamov was seen.").is_empty());
         assert!(cats("He was started on Losartan and Simvastatin today.").is_empty());
         assert!(cats("Patient currently has Aetna and Cigna.").is_empty());
         assert!(cats("Things You're Supposed To Hate").is_empty());
