@@ -1235,8 +1235,20 @@ impl NameLexicon {
             {
                 j += 1;
             }
-            // Extend left over initials and given names, and over one unknown word before a
-            // surname (`Tintin Forsberg`).
+            // Extend left over initials and given names, and over one unknown word: before a
+            // surname (`Tintin Forsberg`), after a lower-case word, or with a name's letters.
+            let takes_unknown = |t: usize| {
+                if cased {
+                    (last && !first)
+                        || after_lowercase(text, run.get(t).map_or(0, |r| r.0))
+                        || (flags_of(t) == 0
+                            && key(t).chars().count() >= 5
+                            && self.plausible(key(t))
+                            && self.shape.score(key(t)) >= SHAPE_JOIN)
+                } else {
+                    lettered(t)
+                }
+            };
             let mut a = i;
             let mut unknown_taken = false;
             while a > 0 && a + 3 > i {
@@ -1245,18 +1257,7 @@ impl NameLexicon {
                 }
                 if initial(a - 1) || flags_of(a - 1) & GIVEN != 0 {
                     a -= 1;
-                } else if cased
-                    && !unknown_taken
-                    && ((last && !first)
-                        || after_lowercase(text, run.get(a - 1).map_or(0, |r| r.0))
-                        || (flags_of(a - 1) == 0
-                            && key(a - 1).chars().count() >= 5
-                            && self.plausible(key(a - 1))
-                            && self.shape.score(key(a - 1)) >= SHAPE_JOIN))
-                {
-                    unknown_taken = true;
-                    a -= 1;
-                } else if !cased && !unknown_taken && lettered(a - 1) {
+                } else if !unknown_taken && takes_unknown(a - 1) {
                     unknown_taken = true;
                     a -= 1;
                 } else {
