@@ -930,7 +930,7 @@ impl NameLexicon {
             suffix: Regex::new(r"^,?[ \t]+(?:Jr\.?|Sr\.?|II|III|IV)(?-u:\b)")?,
             shape: NameShape::load(include_bytes!("../data/names/shape.bin")),
             eponym: Regex::new(
-                r"^(?:'s|’s)?\s+(?i:disease|syndrome|palsy|sign|test|score|scale|catheter|lymphoma|sarcoma|phenomenon|reflex|maneuver|manoeuvre|criteria|classification|procedure|operation|fracture|ulcer|tumou?r|ratio|law|method|technique|solution|agar|stain|nodes?|triad|index|equation|formula|tube|bag|forceps|incision|hernia|cyst|anomaly|encephalopathy|contracture|neuroma|aneurysm)\b",
+                r"^(?:'s|’s)?[ \t]+(?i:disease|syndrome|palsy|sign|test|score|scale|catheter|lymphoma|sarcoma|phenomenon|reflex|maneuver|manoeuvre|criteria|classification|procedure|operation|fracture|ulcer|tumou?r|ratio|law|method|technique|solution|agar|stain|nodes?|triad|index|equation|formula|tube|bag|forceps|incision|hernia|cyst|anomaly|encephalopathy|contracture|neuroma|aneurysm)\b",
             )?,
         })
     }
@@ -1200,6 +1200,7 @@ impl NameLexicon {
                     // sentence starts with a capital.
                     let start = !alone && !pair && run.len() == 1 && k.chars().count() >= 5;
                     (alone || pair || start)
+                        && titled(text, run.get(i))
                         && !after_number(text, run.get(i).map_or(0, |r| r.0))
                         && {
                             let score = self.shape.score(k);
@@ -1654,6 +1655,13 @@ fn after_number(text: &str, at: usize) -> bool {
     window_before(text, at, 8)
         .trim_end_matches([' ', '\t'])
         .ends_with(|c: char| c.is_ascii_digit())
+}
+
+/// Whether a word is written with one capital then lower case (`Usamov`, not `CEOs`).
+fn titled(text: &str, word: Option<&(usize, usize)>) -> bool {
+    word.and_then(|&(s, e)| text.get(s..e))
+        .and_then(|w| w.chars().nth(1))
+        .is_some_and(char::is_lowercase)
 }
 
 /// Whether the word at `at` stands inside a sentence rather than at its start, where any
@@ -2388,12 +2396,18 @@ mod tests {
             cats("Ask Maika van de Noort."),
             [("name", "Maika van de Noort".into())]
         );
+        // An eponym's noun stands on its line: `Scale` below a name is a new line's word.
+        assert_eq!(
+            cats("Allan Björk\nScale Unlimited"),
+            [("name", "Allan Björk".into())]
+        );
         // Not at a sentence start with a middling score, not drugs, contractions, plans or
         // street names.
         assert!(cats("Usamov was seen.").is_empty());
         assert!(cats("He was started on Losartan and Simvastatin today.").is_empty());
         assert!(cats("Patient currently has Aetna and Cigna.").is_empty());
         assert!(cats("Things You're Supposed To Hate").is_empty());
+        assert!(cats("a meeting of CEOs and CFOs").is_empty());
         assert!(cats("diagnosed with Hypertension and Hyperlipidemia").is_empty());
     }
 
