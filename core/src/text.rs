@@ -242,6 +242,15 @@ fn specs() -> Vec<(Spec, String)> {
             0.95,
         ),
         s("credit-card", "account", r"\b(?:\d[ -]?){11,18}\d\b".into(), 0, Some(valid_card), 0.9),
+        // A card number that words announce: any issuer prefix, 12 to 19 digits, Luhn.
+        s(
+            "credit-card-context",
+            "account",
+            r"(?i)\b(?:credit|debit|payment|bank)\s+card(?:\s+(?:number|no\.?|#))?\s*:?\s*((?:\d[ -]?){11,18}\d)\b".into(),
+            1,
+            Some(valid_context_card),
+            0.9,
+        ),
         s(
             "iban",
             "account",
@@ -286,7 +295,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "phone-context",
             "phone",
-            r"(?i)\b(?:phone|tel|telephone|mobile|cell|cellphone|desk|office|landline|direct|call(?:\s+me)?(?:\s+(?:on|at))?|reach\s+me\s+at|contact\s+number)\b[\s:#.]*(?:is\s+)?(\+?\(?\d[\d(). \t-]{5,18}\d(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?)\b".into(),
+            r"(?i)\b(?:phone|tel|telephone|mobile|cell|cellphone|desk|office|landline|direct|call(?:\s+me)?(?:\s+(?:on|at))?|reach\s+me\s+at|contact\s+number|(?:not\s+)?answering(?:\s+(?:on|at))?|registered(?:\s+(?:mobile|phone|number))?)\b[\s:#.]*(?:is\s+)?(\+?\(?\d[\d(). \t-]{5,18}\d(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?)\b".into(),
             1,
             Some(valid_context_phone),
             0.8,
@@ -1884,8 +1893,6 @@ fn luhn(d: &[u32]) -> bool {
     sum.is_multiple_of(10)
 }
 
-/// 7 to 15 digits (ITU-T E.164 allows 15), not all the same digit; a number shaped like a
-/// North American one must pass the NANP rules.
 /// A number that a word announces as a phone: any national format of 7 to 15 digits. NANP's
 /// area and exchange rules are not applied: the word is the evidence, and a number that
 /// breaks them is still an identifier.
@@ -1908,6 +1915,13 @@ fn valid_card(s: &str) -> bool {
     // Maestro (issuer prefixes 50 and 56 to 69) also issues 12-digit numbers.
     let maestro12 = d.len() == 12 && d.first().is_some_and(|&x| x == 5 || x == 6);
     ((13..=19).contains(&d.len()) || maestro12)
+        && luhn(&d)
+        && d.iter().any(|&x| x != d.first().copied().unwrap_or(0))
+}
+
+fn valid_context_card(s: &str) -> bool {
+    let d = digits_of(s);
+    (12..=19).contains(&d.len())
         && luhn(&d)
         && d.iter().any(|&x| x != d.first().copied().unwrap_or(0))
 }
@@ -2180,6 +2194,21 @@ mod tests {
             );
         }
         assert_eq!(cats("Fax: 316-555-0123"), [("fax", "316-555-0123".into())]);
+        // Announced by other words.
+        assert_eq!(
+            cats("They're not answering at 99 668472"),
+            [("phone", "99 668472".into())]
+        );
+        assert_eq!(
+            cats("no message on my registered 668 5702."),
+            [("phone", "668 5702".into())]
+        );
+        // A card number any issuer may use, when words announce it (Luhn still applies).
+        assert_eq!(
+            cats("points won on credit card 060426070011 last week"),
+            [("account", "060426070011".into())]
+        );
+        assert!(cats("points won on credit card 060426070012 last week").is_empty());
         // Extensions written straight after the number.
         assert_eq!(
             cats("call 345-899-3560x4587 now"),
