@@ -1210,6 +1210,7 @@ impl NameLexicon {
                     let start = !alone && !pair && run.len() == 1 && k.chars().count() >= 5;
                     (alone || pair || start)
                         && titled(text, run.get(i))
+                        && !in_heading(text, run.first().map_or(0, |r| r.0))
                         && !after_number(text, run.get(i).map_or(0, |r| r.0))
                         && {
                             let score = self.shape.score(k);
@@ -1664,6 +1665,19 @@ fn after_number(text: &str, at: usize) -> bool {
     window_before(text, at, 8)
         .trim_end_matches([' ', '\t'])
         .ends_with(|c: char| c.is_ascii_digit())
+}
+
+/// Whether the word at `at` stands on a Markdown heading line (`# Chief Complaint`), which
+/// names a section, not a person.
+fn in_heading(text: &str, at: usize) -> bool {
+    // A bounded look back: a heading is short, and a long line must not cost a scan per word.
+    let window = window_before(text, at, 128);
+    let line = match window.rfind('\n') {
+        Some(n) => window.get(n + 1..).unwrap_or(""),
+        None if window.len() == at => window,
+        None => return false,
+    };
+    line.trim_start().starts_with('#')
 }
 
 /// Whether a word is written with one capital then lower case (`Usamov`, not `CEOs`).
@@ -2437,6 +2451,7 @@ mod tests {
         assert!(cats("Patient currently has Aetna and Cigna.").is_empty());
         assert!(cats("Things You're Supposed To Hate").is_empty());
         assert!(cats("a meeting of CEOs and CFOs").is_empty());
+        assert!(cats("# Ushurma Kárpáthy\nnotes").is_empty());
         assert!(cats("diagnosed with Hypertension and Hyperlipidemia").is_empty());
     }
 
