@@ -926,12 +926,6 @@ impl NameLexicon {
         self.flags(key) & GIVEN != 0
     }
 
-    /// Whether an unknown word may be a name at all, whatever its letters say: not a
-    /// contraction (`You're`) nor a drug (`Losartan`).
-    fn plausible(&self, key: &str) -> bool {
-        !contraction(key) && !DRUG_STEMS.iter().any(|d| key.ends_with(d))
-    }
-
     fn load() -> std::result::Result<Self, regex::Error> {
         Ok(NameLexicon {
             names: unpack_names(include_bytes!(concat!(env!("OUT_DIR"), "/names.fc"))),
@@ -1219,9 +1213,9 @@ impl NameLexicon {
                                 || (pair
                                     && score >= SHAPE_PAIR
                                     && self.shape.score(key(i + 1)) >= SHAPE_PAIR
-                                    && self.plausible(key(i + 1)))
+                                    && plausible(key(i + 1)))
                         }
-                        && self.plausible(k)
+                        && plausible(k)
                 };
             if !anchored && !shaped && !predicted {
                 i += 1;
@@ -1237,7 +1231,7 @@ impl NameLexicon {
                     && is_word(t)
                     && key(t).chars().count() >= 4
                     && self.shape.score(key(t)) >= SHAPE_ALONE
-                    && self.plausible(key(t))
+                    && plausible(key(t))
             };
             while j < run.len()
                 && j < i + 4
@@ -1254,7 +1248,7 @@ impl NameLexicon {
                         || after_lowercase(text, run.get(t).map_or(0, |r| r.0))
                         || (flags_of(t) == 0
                             && key(t).chars().count() >= 5
-                            && self.plausible(key(t))
+                            && plausible(key(t))
                             && self.shape.score(key(t)) >= SHAPE_JOIN)
                 } else {
                     lettered(t)
@@ -1649,6 +1643,12 @@ fn name_gap(gap: &str) -> bool {
     inner.len() <= 9
         && inner.split(' ').count() <= 2
         && inner.split(' ').all(|w| NAME_PARTICLES.contains(&w))
+}
+
+/// Whether an unknown word may be a name at all, whatever its letters say: not a
+/// contraction (`You're`) nor a drug (`Losartan`).
+fn plausible(key: &str) -> bool {
+    !contraction(key) && !DRUG_STEMS.iter().any(|d| key.ends_with(d))
 }
 
 /// `YOU'RE`, `DON'T`: English, whatever the letters say.
