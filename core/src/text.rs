@@ -1166,6 +1166,15 @@ impl NameLexicon {
         let stop = |i: usize| tok(i).is_some_and(|t| t.stop);
         let flags_of = |i: usize| tok(i).map_or(0, |t| t.flags);
         let is_word = |i: usize| tok(i).is_some_and(|t| !t.initial && !t.stop);
+        // An unknown word of `min_chars` letters or more that may be a name and whose letters
+        // score `threshold` or more.
+        let lettered = |t: usize, min_chars: usize, threshold: i32| {
+            flags_of(t) == 0
+                && is_word(t)
+                && key(t).chars().count() >= min_chars
+                && plausible(key(t))
+                && self.shape.score(key(t)) >= threshold
+        };
         let mut i = 0;
         while i < run.len() {
             let k = key(i);
@@ -1210,10 +1219,7 @@ impl NameLexicon {
                             let score = self.shape.score(k);
                             (alone && score >= SHAPE_ALONE)
                                 || (start && score >= SHAPE_START)
-                                || (pair
-                                    && score >= SHAPE_PAIR
-                                    && self.shape.score(key(i + 1)) >= SHAPE_PAIR
-                                    && plausible(key(i + 1)))
+                                || (pair && score >= SHAPE_PAIR && lettered(i + 1, 4, SHAPE_PAIR))
                         }
                         && plausible(k)
                 };
@@ -1226,17 +1232,10 @@ impl NameLexicon {
             let known = |t: usize| initial(t) || flags_of(t) & (GIVEN | SURNAME) != 0;
             // Without capitals, an unknown word joins a name with a name's letters
             // (`olga krylova`).
-            let lettered = |t: usize| {
-                flags_of(t) == 0
-                    && is_word(t)
-                    && key(t).chars().count() >= 4
-                    && self.shape.score(key(t)) >= SHAPE_ALONE
-                    && plausible(key(t))
-            };
             while j < run.len()
                 && j < i + 4
                 && !stop(j)
-                && (cased || known(j) || initial(j - 1) || lettered(j))
+                && (cased || known(j) || initial(j - 1) || lettered(j, 4, SHAPE_ALONE))
             {
                 j += 1;
             }
@@ -1246,12 +1245,9 @@ impl NameLexicon {
                 if cased {
                     (last && !first)
                         || after_lowercase(text, run.get(t).map_or(0, |r| r.0))
-                        || (flags_of(t) == 0
-                            && key(t).chars().count() >= 5
-                            && plausible(key(t))
-                            && self.shape.score(key(t)) >= SHAPE_JOIN)
+                        || lettered(t, 5, SHAPE_JOIN)
                 } else {
-                    lettered(t)
+                    lettered(t, 4, SHAPE_ALONE)
                 }
             };
             let mut a = i;
@@ -1926,17 +1922,20 @@ fn valid_labelled_phone(s: &str) -> bool {
 
 fn valid_card(s: &str) -> bool {
     let d = digits_of(s);
-    // Maestro (issuer prefixes 50 and 56 to 69) also issues 12-digit numbers.
-    let maestro12 = d.len() == 12 && d.first().is_some_and(|&x| x == 5 || x == 6);
-    ((13..=19).contains(&d.len()) || maestro12)
-        && luhn(&d)
-        && d.iter().any(|&x| x != d.first().copied().unwrap_or(0))
+    // Maestro (issuer prefixes 50 and 56 to 69) is the one issuer of 12-digit numbers.
+    let maestro = d.first().is_some_and(|&x| x == 5 || x == 6);
+    (d.len() != 12 || maestro) && card_digits(&d)
 }
 
+/// A card number that words announce: any issuer prefix.
 fn valid_context_card(s: &str) -> bool {
-    let d = digits_of(s);
+    card_digits(&digits_of(s))
+}
+
+/// 12 to 19 digits that pass Luhn, not all the same digit.
+fn card_digits(d: &[u32]) -> bool {
     (12..=19).contains(&d.len())
-        && luhn(&d)
+        && luhn(d)
         && d.iter().any(|&x| x != d.first().copied().unwrap_or(0))
 }
 
