@@ -411,7 +411,7 @@ impl Engine {
             clock: default_clock,
             as_of_year,
             limits: self.limits,
-            cache: Arc::new(RwLock::new(HashMap::new())),
+            cache: Arc::new(RwLock::new(PlanCache::default())),
         })
     }
 }
@@ -447,7 +447,7 @@ pub struct View {
     pack: Arc<Pack>,
     /// Catalog field name or path -> index; plans list fields in catalog order, so it serves
     /// every plan of the view.
-    field_index: Arc<HashMap<String, usize>>,
+    field_index: Arc<FieldIndex>,
     request: AccessRequest,
     break_glass: bool,
     catalog: Arc<Catalog>,
@@ -457,7 +457,7 @@ pub struct View {
     clock: fn() -> String,
     as_of_year: i64,
     limits: Limits,
-    cache: Arc<RwLock<HashMap<RecordAttrs, Arc<Plan>>>>,
+    cache: Arc<RwLock<PlanCache>>,
 }
 
 impl std::fmt::Debug for View {
@@ -730,6 +730,9 @@ impl View {
         #[cfg(not(feature = "parallel"))]
         let outcomes: Vec<Result<JsonOutcome>> =
             records.iter_mut().enumerate().map(apply).collect();
+        if !self.is_audited() {
+            return outcomes.into_iter().try_for_each(|o| o.map(drop));
+        }
         let mut released = Disclosures::default();
         for o in outcomes {
             let o = o?;
@@ -791,7 +794,7 @@ impl View {
         let mut outcome = JsonOutcome {
             plan: plan.id.clone(),
             record_id,
-            counts: HashMap::new(),
+            counts: Counts::new(),
         };
         let mut path = String::new();
         let mut buf = String::new();
@@ -859,6 +862,17 @@ impl Disclosures {
     }
 }
 
+/// Values per treatment name (plus `unknown_field`, `untreatable`); a handful of keys, so a
+/// sorted map beats hashing each leaf's treatment name.
+pub type Counts = BTreeMap<&'static str, u64>;
+
+/// Field-name lookups run once per JSON leaf; the keys come from the catalog, not the input,
+/// so a fixed-seed hash is safe and several times cheaper than SipHash in WebAssembly.
+type FieldIndex = HashMap<String, usize, foldhash::fast::FixedState>;
+
+/// One lookup per record; plans are compiled for a handful of attribute sets.
+type PlanCache = HashMap<RecordAttrs, Arc<Plan>, foldhash::fast::FixedState>;
+
 /// What [`View::apply_json`] did to one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JsonOutcome {
@@ -867,7 +881,7 @@ pub struct JsonOutcome {
     /// Record id, when the catalog names one.
     pub record_id: Option<String>,
     /// Leaf values per treatment name (plus `unknown_field`, `untreatable`).
-    pub counts: HashMap<&'static str, u64>,
+    pub counts: Counts,
 }
 
 /// Marker left where a leaf is to be dropped, removed after the walk.
@@ -974,6 +988,10 @@ fn walk(
 
 /// The first scalar at `path` in `v`, as text (strings only).
 fn first_leaf<'a>(v: &'a Value, path: &str) -> Option<&'a str> {
+    if !path.contains("[]") {
+        // Object keys only: one value at most, found without collecting candidates.
+        return path.split('.').try_fold(v, |x, k| x.get(k))?.as_str();
+    }
     let mut cur = vec![v];
     for seg in path.split('.') {
         let (key, arrays) = match seg.find("[]") {

@@ -6,7 +6,7 @@
 //! line and field. A row is never skipped: the run fails instead, and callers write to a
 //! temporary file so no partial output is left looking complete.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, Read, Write};
 #[cfg(not(target_arch = "wasm32"))]
@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use csv::ByteRecord;
 
-use crate::engine::{Disclosures, View};
+use crate::engine::{Counts, Disclosures, View};
 use crate::error::{Error, Location, Result};
 use crate::rows::{RowApplier, RowOut};
 
@@ -79,7 +79,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    fn add(&mut self, counts: &HashMap<&'static str, u64>) {
+    fn add(&mut self, counts: &Counts) {
         for (k, v) in counts {
             *self.treatments.entry((*k).to_owned()).or_insert(0) += v;
         }
@@ -89,7 +89,7 @@ impl Summary {
 struct ChunkOut {
     bytes: Vec<u8>,
     rows: u64,
-    counts: HashMap<&'static str, u64>,
+    counts: Counts,
     disclosures: Disclosures,
 }
 

@@ -16,7 +16,9 @@ pub mod rows;
 pub mod text;
 pub mod treat;
 
-pub use engine::{AccessRequest, AttrUse, Disclosures, Engine, JsonOutcome, MAX_JSON_DEPTH, View};
+pub use engine::{
+    AccessRequest, AttrUse, Counts, Disclosures, Engine, JsonOutcome, MAX_JSON_DEPTH, View,
+};
 pub use error::{Error, Location, Result};
 pub use keys::KeyRing;
 pub use limits::Limits;

@@ -78,7 +78,7 @@ pub struct RowApplier<'v> {
 pub struct RowOut {
     text: String,
     cells: Vec<Cell>,
-    cache: HashMap<RecordAttrs, BoundPlan>,
+    cache: HashMap<RecordAttrs, BoundPlan, foldhash::fast::FixedState>,
     tally: Vec<[u64; 9]>,
     plan: Option<Arc<Plan>>,
 }
@@ -107,8 +107,8 @@ impl RowOut {
     }
 
     /// Non-empty values per treatment name since this scratch was created.
-    pub fn counts(&self) -> HashMap<&'static str, u64> {
-        let mut counts = HashMap::new();
+    pub fn counts(&self) -> crate::engine::Counts {
+        let mut counts = crate::engine::Counts::new();
         for t in &self.tally {
             for (k, n) in t.iter().enumerate() {
                 if *n > 0 {
