@@ -195,7 +195,7 @@ pub fn parse_detectors(
 }
 
 const MONTH: &str = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)";
-const STREET_SUFFIX: &str = r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Crossroad|Crossing|Extension|Trail|Trl|Square|Sq|Loop|Row|Alley|Plaza|Heights|Path|Pike|Ridge|Point|Pt|Park|Gardens|Station|Route|Rte|Mall|Walk|Hill|Hills|Landing|Manor|Meadows?|Mill|Pass|Port|Springs?|View|Village|Ville|Harbor|Glen|Grove|Haven|Estates?|Fork|Field|Falls|Expressway|Expy|Freeway|Fwy)";
+const STREET_SUFFIX: &str = r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Crossroad|Crossing|Extension|Trail|Trl|Square|Sq|Loop|Row|Alley|Plaza|Heights|Path|Pike|Ridge|Point|Pt|Park|Station|Route|Rte|Mall|Walk|Hill|Hills|Landing|Manor|Meadows?|Mill|Pass|Port|Springs?|View|Village|Ville|Harbor|Glen|Grove|Haven|Estates?|Fork|Field|Falls|Expressway|Expy|Freeway|Fwy|Annex|Arcade|Bayou|Beach|Bend|Bluffs?|Brooks?|Bypass|Canyon|Causeway|Cliffs?|Commons?|Corners?|Courts|Coves?|Creek|Crescent|Cres|Crest|Crossroads|Dale|Esplanade|Ferry|Fields|Forges?|Forks|Fort|Gardens?|Gateway|Glens|Greens?|Groves?|Harbors|Hollow|Inlet|Islands?|Isle|Junctions?|Knolls?|Lakes?|Manors|Mews|Mills|Motorway|Mountains?|Orchard|Oval|Parks|Passage|Plains?|Points|Ports|Prairie|Rapids?|Ridges|River|Roads|Shoals?|Shores?|Squares|Streets|Summit|Trace|Turnpike|Valleys?|Viaduct|Views|Villages|Vista|Walks|Ways|Close|Rise|Parade|Quay|Wharf|Promenade)";
 /// Street-type words that end a compound street name (Nordic, German, Dutch, Icelandic,
 /// Baltic): `Mannerheimintie 5`, `Drottninggatan 12`, `Parijsstraat 8`.
 const STREET_COMPOUND: &str = r"(?:katu|tie|kuja|polku|gatan|gata|vägen|väg|veien|vegen|vei|vej|gade|stræde|straße|strasse|str\.|weg|laan|straat|gracht|gasse|platz|plein|braut|vegur|stræti|iela|gatvė|tänav)";
@@ -546,8 +546,11 @@ struct AddressBlock {
     /// ...takes the street line before it (`Jagerij 64`, `23100 Ilichova 23`)...
     line_before: Regex,
     /// ...or the building number and street name before it on its line
-    /// (`at 17224 Þverbraut 66 Suite 991`).
+    /// (`at 17224 Þverbraut 66 Suite 991`)...
     inline_before: Regex,
+    /// ...or the end of the line above from a building number on (`Meet me at 5100 Quadra
+    /// 104\n Suite 845`).
+    tail_before: Regex,
 }
 
 /// A quoting or bullet mark at the start of a line, which an address block reads through
@@ -569,9 +572,12 @@ impl AddressBlock {
             inline_before: Regex::new(
                 r"(?:^|[^\p{L}\p{N}\n])(\d{1,6}[ \t]+(?:[\p{L}'’.-]+[ \t]+){1,3})$",
             )?,
+            tail_before: Regex::new(&format!(
+                r"(?:^|[^\p{{L}}\p{{N}}\n])(\d{{1,6}}[A-Za-z]?(?:[ \t]+(?:[\p{{L}}'’.-]+|\d{{1,6}}[A-Za-z]?)){{1,4}})[ \t]*,?[ \t]*\n[ \t]*{QUOTE}$",
+            ))?,
             // One address line: after a comma or line break (`strong`), or a space.
             segment: Regex::new(
-                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{2,})?)[ \t]*)+)|[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?)|(?P<post>\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{3,6}|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<region>\d{1,2})|(?P<caps>\p{Lu}{2,}(?:[ \t]+\p{Lu}{2,}){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}(?:[ \t]*\(\p{Lu}\p{L}*\))?))\b",
+                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{2,})?)[ \t]*)+)|[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?)|(?P<post>\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{3,6}|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<region>\d{1,2})|(?P<caps>\p{Lu}{2,}(?:['’-]\p{Lu}+)*(?:[ \t]+\p{Lu}+(?:['’-]\p{Lu}+)*){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}(?:[ \t]*\(\p{Lu}\p{L}*\))?))\b",
             )?,
         })
     }
@@ -660,7 +666,18 @@ impl AddressBlock {
                 && text.as_bytes().get(from - 1) != Some(&b'\n');
             if cut { None } else { street(m) }
         });
-        let start = line.or_else(|| street(self.inline_before.captures(before)?.get(1)?));
+        let start = line
+            .or_else(|| street(self.inline_before.captures(before)?.get(1)?))
+            .or_else(|| {
+                let m = self.tail_before.captures(before)?.get(1)?;
+                // A capitalised street name, not a count (`3 times`) or numbers (`BP 120 80`).
+                let named = m.as_str().split_whitespace().any(|t| {
+                    t.starts_with(char::is_uppercase)
+                        && t.chars().count() > 1
+                        && t.chars().all(|c| c.is_alphabetic() || "'’.-".contains(c))
+                });
+                street(m).filter(|_| named)
+            });
         if let Some(start) = start {
             span.start = start;
         }
@@ -1472,10 +1489,6 @@ impl<'t> NameTokens<'t> {
     }
 }
 
-fn is_word_byte(b: Option<&u8>) -> bool {
-    b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
-}
-
 fn is_name_char(c: char) -> bool {
     c.is_alphabetic() || matches!(c, '\'' | '’' | '-')
 }
@@ -1523,19 +1536,17 @@ impl Iterator for NameTokens<'_> {
                 self.at = end + digits;
                 return Some((start, end + digits));
             }
-            // An initial: an ASCII word boundary before the capital, then a dot or another
-            // boundary after it.
+            // An initial (`J.`, `Á`): no letter or digit before the capital, then a dot or
+            // no letter or digit after it.
             self.at = after_first;
-            let boundary = |i: usize| {
-                is_word_byte(i.checked_sub(1).and_then(|p| bytes.get(p)))
-                    != is_word_byte(bytes.get(i))
-            };
-            if boundary(start) {
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            let before = self.text.get(..start).and_then(|t| t.chars().next_back());
+            if !word(before) {
                 if bytes.get(after_first) == Some(&b'.') {
                     self.at = after_first + 1;
                     return Some((start, after_first + 1));
                 }
-                if boundary(after_first) {
+                if !word(self.text.get(after_first..).and_then(|t| t.chars().next())) {
                     return Some((start, after_first));
                 }
             }
@@ -2339,6 +2350,11 @@ mod tests {
             cats("signed: Zorvath Q. Pelnikar"),
             [("name", "Zorvath Q. Pelnikar".into())]
         );
+        // A middle initial outside ASCII, without a dot.
+        assert_eq!(
+            cats("signed: Bjarki Ó Hallgrímsson"),
+            [("name", "Bjarki Ó Hallgrímsson".into())]
+        );
         // An unknown given name before a known surname joins it.
         assert_eq!(
             cats("Tintin Forsberg called"),
@@ -2384,7 +2400,7 @@ mod tests {
             text in "[A-Za-z0-9 .,'’_\\-ÁéłØßΣσ\n]{0,40}"
         ) {
             let re = Regex::new(
-                r"\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*[0-9]{0,3}|(?-u:\b)\p{Lu}(?:\.|(?-u:\b))",
+                r"\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*[0-9]{0,3}|\b\p{Lu}(?:\.|\b)",
             )
             .unwrap();
             let by_regex: Vec<(usize, usize)> =
@@ -2613,6 +2629,32 @@ mod tests {
         assert_eq!(
             cats("Send it to USNS Bergman\nFPO AP 93757 please"),
             [("street", "USNS Bergman\nFPO AP 93757".into())]
+        );
+        // The end of the line above, from a building number on.
+        assert_eq!(
+            cats(
+                "Please send it to 4411 Brekkustígur 12\n Suite 310\n Hafnarfjörður\n Iceland 22014"
+            ),
+            [(
+                "street",
+                "4411 Brekkustígur 12\n Suite 310\n Hafnarfjörður\n Iceland 22014".into()
+            )]
+        );
+        assert_eq!(
+            cats("Vitals: BP 120 80\n Suite 3"),
+            [("street", "Suite 3".into())]
+        );
+        // Hyphenated cities in capitals, and USPS street suffixes beyond the common ones.
+        assert_eq!(
+            cats("Mail: 7 Impasse Bellevue Apt. 3\nSAINT-ÉTIENNE\n France 42000"),
+            [(
+                "street",
+                "7 Impasse Bellevue Apt. 3\nSAINT-ÉTIENNE\n France 42000".into()
+            )]
+        );
+        assert_eq!(
+            cats("moved to 88 Tamsin Close in May"),
+            [("street", "88 Tamsin Close".into())]
         );
         // A prose line is not a street line.
         assert_eq!(
