@@ -694,6 +694,10 @@ struct NameLexicon {
     suffix: Regex,
     /// What follows an eponym rather than a person (`Parkinson's disease`, `Foley catheter`).
     eponym: Regex,
+    /// A speaker's verb or an introduction just before a word (`said `, `call me `).
+    cue_before: Regex,
+    /// A person's verb just after a word (` lives`, ` is from`, ` was born`).
+    cue_after: Regex,
     shape: NameShape,
 }
 
@@ -715,6 +719,92 @@ const SHAPE_ALONE: i32 = 2 * SHAPE_SCALE;
 const SHAPE_START: i32 = 4 * SHAPE_SCALE;
 /// Each of two or more unknown words in a row (6% of words, 77% of names, alone).
 const SHAPE_PAIR: i32 = SHAPE_SCALE;
+/// Two unknown words in a row whose scores sum to this, neither below its negation
+/// (`Wisława Szczepańska`: 160 and -61).
+const SHAPE_PAIR_SUM: i32 = 2 * SHAPE_SCALE;
+/// A lone unknown word that a person's verb follows (`Irenka lives`, `Tomomi is from`) or a
+/// speaker's verb precedes (`said Maslin`).
+const SHAPE_CUED: i32 = SHAPE_SCALE;
+/// People by their role, not their name, and papers that speak: a verb after them says
+/// nothing of a name (`Sister lives nearby`, `Chart says`).
+const ROLE_NOUNS: &[&str] = &[
+    "ANYBODY",
+    "ANYONE",
+    "ATTORNEY",
+    "AUNT",
+    "AUNTIE",
+    "AUTHOR",
+    "BOSS",
+    "BOYFRIEND",
+    "BROTHER",
+    "CAREGIVER",
+    "CHAPLAIN",
+    "CHART",
+    "CLIENT",
+    "COACH",
+    "COLLEAGUE",
+    "COUNSELOR",
+    "COUSIN",
+    "COWORKER",
+    "CUSTOMER",
+    "DADDY",
+    "DAUGHTER",
+    "DOCTOR",
+    "EMAIL",
+    "EMPLOYER",
+    "EVERYBODY",
+    "EVERYONE",
+    "FAMILY",
+    "FATHER",
+    "FIANCE",
+    "FIANCEE",
+    "FRIEND",
+    "GIRLFRIEND",
+    "GRANDMA",
+    "GRANDPA",
+    "GUARDIAN",
+    "HUSBAND",
+    "LABEL",
+    "LANDLORD",
+    "LAWYER",
+    "LETTER",
+    "MANAGER",
+    "MESSAGE",
+    "MOMMY",
+    "MOTHER",
+    "NEIGHBOR",
+    "NEIGHBOUR",
+    "NEPHEW",
+    "NIECE",
+    "NOBODY",
+    "NOTE",
+    "NURSE",
+    "OFFICER",
+    "PARENT",
+    "PARTNER",
+    "PASTOR",
+    "PHARMACIST",
+    "PHYSICIAN",
+    "POLICE",
+    "PRIEST",
+    "RECORD",
+    "REPORT",
+    "ROOMMATE",
+    "SISTER",
+    "SOMEBODY",
+    "SOMEONE",
+    "SPOUSE",
+    "STAFF",
+    "STUDY",
+    "SURGEON",
+    "TEACHER",
+    "TEAM",
+    "THERAPIST",
+    "UNCLE",
+    "WIFE",
+    "WRITER",
+];
+
 /// An unknown word of five letters or more before a name found otherwise (short words'
 /// scores say less: the model saw few of them).
 const SHAPE_JOIN: i32 = SHAPE_SCALE;
@@ -949,6 +1039,12 @@ impl NameLexicon {
             stop: NAME_STOP.iter().copied().collect(),
             suffix: Regex::new(r"^,?[ \t]+(?:Jr\.?|Sr\.?|II|III|IV)(?-u:\b)")?,
             shape: NameShape::load(include_bytes!("../data/names/shape.bin")),
+            cue_before: Regex::new(
+                r"(?:^|[^\p{L}])(?i:says|said|asked|asks|replied|told|named(?:[ \t]+(?:him|her))?|call(?:ed)?[ \t]+me|my[ \t]+name[ \t]+is|producer|songwriter|author)[ \t]+$",
+            )?,
+            cue_after: Regex::new(
+                r"^,?[ \t]+(?:(?:(?:has|had|will|would|could|did|does|can)[ \t]+(?:not[ \t]+|never[ \t]+|also[ \t]+)?)?(?:lives|lived|said|says|told|tells|asked|asks|explained|explains|replied|answered|whispered|shouted|yelled|smiled|laughed|wrote|writes|married|died|retired|graduated)|(?:is|was|comes|came)[ \t]+from|(?:was|were)[ \t]+born|(?:will[ \t]+be|is|was)[ \t]+(?:talking|speaking))(?-u:\b)",
+            )?,
             eponym: Regex::new(
                 r"^(?:'s|’s)?[ \t]+(?i:disease|syndrome|palsy|sign|test|score|scale|catheter|lymphoma|sarcoma|phenomenon|reflex|maneuver|manoeuvre|criteria|classification|procedure|operation|fracture|ulcer|tumou?r|ratio|law|method|technique|solution|agar|stain|nodes?|triad|index|equation|formula|tube|bag|forceps|incision|hernia|cyst|anomaly|encephalopathy|contracture|neuroma|aneurysm)\b",
             )?,
@@ -1236,7 +1332,25 @@ impl NameLexicon {
                             let score = self.shape.score(k);
                             (alone && score >= SHAPE_ALONE)
                                 || (start && score >= SHAPE_START)
-                                || (pair && score >= SHAPE_PAIR && lettered(i + 1, 4, SHAPE_PAIR))
+                                || (pair && {
+                                    let next = key(i + 1);
+                                    let next = if plausible(next) {
+                                        self.shape.score(next)
+                                    } else {
+                                        i32::MIN / 2
+                                    };
+                                    (score >= SHAPE_PAIR && next >= SHAPE_PAIR)
+                                        || (score.min(next) >= -SHAPE_PAIR_SUM
+                                            && score + next >= SHAPE_PAIR_SUM)
+                                })
+                                || ((alone || start)
+                                    && run.len() == 1
+                                    && score >= SHAPE_CUED
+                                    && !ROLE_NOUNS.contains(&k)
+                                    && run.first().is_some_and(|&(s, e)| {
+                                        self.cue_before.is_match(window_before(text, s, 32))
+                                            || self.cue_after.is_match(window_after(text, e, 40))
+                                    }))
                         }
                         && plausible(k)
                 };
@@ -2454,6 +2568,22 @@ mod tests {
             cats("Ask Maika van de Noort."),
             [("name", "Maika van de Noort".into())]
         );
+        // A middling score with a person's verb after it or a speaker's verb before it, and
+        // two unknown words whose scores sum high enough.
+        assert_eq!(
+            cats("Tamsik lives with her aunt."),
+            [("name", "Tamsik".into())]
+        );
+        assert_eq!(
+            cats("\"Not today,\" said Zorvath."),
+            [("name", "Zorvath".into())]
+        );
+        assert_eq!(
+            cats("Velmira Yevdokia called today."),
+            [("name", "Velmira Yevdokia".into())]
+        );
+        assert!(cats("Sister lives with her.").is_empty());
+        assert!(cats("Chart says stable.").is_empty());
         // An eponym's noun stands on its line: `Scale` below a name is a new line's word.
         assert_eq!(
             cats("Allan Björk\nScale Unlimited"),
