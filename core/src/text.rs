@@ -420,7 +420,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street-compound",
             "street",
-            format!(r"(?-u:\b)\p{{Lu}}\p{{Ll}}+{STREET_COMPOUND}\s+\d{{1,5}}[A-Za-z]?(?-u:\b)"),
+            format!(r"(?:(?-u:\b)|\s)\p{{Lu}}\p{{Ll}}+{STREET_COMPOUND}\s+\d{{1,5}}[A-Za-z]?(?-u:\b)"),
             0,
             None,
             0.85,
@@ -438,7 +438,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street-word",
             "street",
-            r"(?-u:\b)\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}'’-]+)?\s+(?:Strasse|Straße|Str\.|Gasse|Weg|Allee|Platz|Baan|Laan|Straat|Plein|Vej|Gade|Gata|Gatan|Vei|Veien|utca|u\.|út|tér|körút|ulica|ul\.|náměstí|nám\.|třída|Katu|Tie)\s+\d{1,5}[A-Za-z]?\.?".into(),
+            r"(?:(?-u:\b)|\s)\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}'’-]+)?\s+(?:Strasse|Straße|Str\.|Gasse|Weg|Allee|Platz|Baan|Laan|Straat|Plein|Vej|Gade|Gata|Gatan|Vei|Veien|utca|u\.|út|tér|körút|ulica|ul\.|náměstí|nám\.|třída|Katu|Tie)\s+\d{1,5}[A-Za-z]?\.?".into(),
             0,
             None,
             0.85,
@@ -577,7 +577,7 @@ impl AddressBlock {
             ))?,
             // One address line: after a comma or line break (`strong`), or a space.
             segment: Regex::new(
-                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{2,})?)[ \t]*)+)|[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?)|(?P<post>\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{3,6}|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<region>\d{1,2})|(?P<caps>\p{Lu}{2,}(?:['’-]\p{Lu}+)*(?:[ \t]+\p{Lu}+(?:['’-]\p{Lu}+)*){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}(?:[ \t]*\(\p{Lu}\p{L}*\))?))\b",
+                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{2,})?)[ \t]*)+)|[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?)|(?P<post>\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{3,6}|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<region>\d{1,2})|(?P<caps>\p{Lu}{2,}(?:['’-]\p{Lu}+)*(?:[ \t]+\p{Lu}+(?:['’-]\p{Lu}+)*){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}))(?:[ \t]*\(\p{Lu}\p{L}*\)|\b)",
             )?,
         })
     }
@@ -612,15 +612,16 @@ impl AddressBlock {
                 break;
             }
             // A place name needs a comma or line break before it, or to follow a unit on its
-            // line (`Apt. 615 Moosleerau`), and must not be prose (`..., She`, `\nPatient`).
+            // line (`Apt. 615 Moosleerau`), or to end in a country (`BIBER Upper Austria`),
+            // and must not be prose (`..., She`, `\nPatient`).
             if let Some(p) = c.name("place") {
-                let first = p
-                    .as_str()
-                    .split([' ', '\t'])
-                    .next()
-                    .unwrap_or("")
-                    .to_uppercase();
-                if !(strong || after_unit) || NAME_STOP.contains(&first.as_str()) {
+                let mut words = p.as_str().split([' ', '\t']);
+                let first = words.next().unwrap_or("").to_uppercase();
+                let mut country = || {
+                    let last = words.next_back().unwrap_or(&first).to_uppercase();
+                    PLACE_WORDS.contains(&last.as_str())
+                };
+                if !(strong || after_unit || country()) || NAME_STOP.contains(&first.as_str()) {
                     break;
                 }
             }
@@ -725,6 +726,219 @@ const SHAPE_PAIR_SUM: i32 = 2 * SHAPE_SCALE;
 /// A lone unknown word that a person's verb follows (`Irenka lives`, `Tomomi is from`) or a
 /// speaker's verb precedes (`said Maslin`).
 const SHAPE_CUED: i32 = SHAPE_SCALE;
+/// Countries, nationalities and languages, which the name lexicons' locales hold as names
+/// (`Germany`, `Greek`) and which stop an address block at its country line. Those that are
+/// also common names or surnames (`Jordan`, `Georgia`, `French`, `English`) are left out.
+const PLACE_WORDS: &[&str] = &[
+    "AFGHAN",
+    "AFGHANISTAN",
+    "ALBANIA",
+    "ALBANIAN",
+    "ALGERIA",
+    "ALGERIAN",
+    "AMERICAN",
+    "ANDORRA",
+    "ANGOLA",
+    "ARABIC",
+    "ARGENTINA",
+    "ARGENTINE",
+    "ARGENTINIAN",
+    "ARMENIA",
+    "ARMENIAN",
+    "AUSTRALIA",
+    "AUSTRALIAN",
+    "AUSTRIA",
+    "AUSTRIAN",
+    "AZERBAIJAN",
+    "BAHAMAS",
+    "BAHRAIN",
+    "BANGLADESH",
+    "BARBADOS",
+    "BELARUS",
+    "BELGIAN",
+    "BELGIUM",
+    "BELIZE",
+    "BHUTAN",
+    "BOLIVIA",
+    "BOLIVIAN",
+    "BOSNIA",
+    "BOSNIAN",
+    "BOTSWANA",
+    "BRAZIL",
+    "BRAZILIAN",
+    "BRITISH",
+    "BULGARIA",
+    "BULGARIAN",
+    "BURMESE",
+    "BURUNDI",
+    "CAMBODIA",
+    "CAMBODIAN",
+    "CAMEROON",
+    "CANADA",
+    "CANADIAN",
+    "CANTONESE",
+    "CATALAN",
+    "CHILEAN",
+    "CHINESE",
+    "COLOMBIA",
+    "COLOMBIAN",
+    "CROATIA",
+    "CROATIAN",
+    "CUBAN",
+    "CYPRUS",
+    "CZECH",
+    "CZECHIA",
+    "DANISH",
+    "DENMARK",
+    "DJIBOUTI",
+    "ECUADOR",
+    "ECUADORIAN",
+    "EGYPT",
+    "EGYPTIAN",
+    "EMIRATES",
+    "ENGLAND",
+    "ERITREA",
+    "ESTONIA",
+    "ESTONIAN",
+    "ETHIOPIA",
+    "ETHIOPIAN",
+    "FILIPINO",
+    "FINLAND",
+    "FINNISH",
+    "FLEMISH",
+    "FRANCE",
+    "GERMANY",
+    "GHANA",
+    "GREECE",
+    "GREEK",
+    "GREENLAND",
+    "GUATEMALA",
+    "GUATEMALAN",
+    "HAITIAN",
+    "HAWAIIAN",
+    "HONDURAS",
+    "HUNGARIAN",
+    "HUNGARY",
+    "ICELAND",
+    "ICELANDIC",
+    "INDONESIA",
+    "INDONESIAN",
+    "IRAQI",
+    "ITALIAN",
+    "ITALY",
+    "JAMAICA",
+    "JAMAICAN",
+    "JAPANESE",
+    "KAZAKHSTAN",
+    "KINGDOM",
+    "KOREAN",
+    "KOSOVO",
+    "KURDISH",
+    "KUWAIT",
+    "KYRGYZSTAN",
+    "LATVIA",
+    "LATVIAN",
+    "LEBANESE",
+    "LEBANON",
+    "LESOTHO",
+    "LIBERIA",
+    "LIBYA",
+    "LIECHTENSTEIN",
+    "LITHUANIA",
+    "LITHUANIAN",
+    "LUXEMBOURG",
+    "MADAGASCAR",
+    "MALAWI",
+    "MALAYSIA",
+    "MALAYSIAN",
+    "MALDIVES",
+    "MANDARIN",
+    "MAURITANIA",
+    "MAURITIUS",
+    "MEXICAN",
+    "MEXICO",
+    "MOLDOVA",
+    "MONACO",
+    "MONGOLIA",
+    "MONTENEGRO",
+    "MOROCCAN",
+    "MOROCCO",
+    "MOZAMBIQUE",
+    "MYANMAR",
+    "NAMIBIA",
+    "NEPAL",
+    "NEPALI",
+    "NETHERLANDS",
+    "NICARAGUA",
+    "NIGERIA",
+    "NIGERIAN",
+    "NORWAY",
+    "NORWEGIAN",
+    "PAKISTAN",
+    "PAKISTANI",
+    "PALESTINE",
+    "PANAMA",
+    "PARAGUAY",
+    "PERSIAN",
+    "PERUVIAN",
+    "PHILIPPINES",
+    "POLAND",
+    "POLISH",
+    "PORTUGAL",
+    "PORTUGUESE",
+    "PUNJABI",
+    "REPUBLIC",
+    "ROMANIA",
+    "ROMANIAN",
+    "RUSSIA",
+    "RUSSIAN",
+    "RWANDA",
+    "SCOTLAND",
+    "SCOTTISH",
+    "SENEGAL",
+    "SERBIA",
+    "SERBIAN",
+    "SEYCHELLES",
+    "SINGAPORE",
+    "SLOVAK",
+    "SLOVAKIA",
+    "SLOVENIA",
+    "SLOVENIAN",
+    "SOMALIA",
+    "SPAIN",
+    "SPANISH",
+    "SUDAN",
+    "SURINAME",
+    "SWEDEN",
+    "SWEDISH",
+    "SWITZERLAND",
+    "SYRIA",
+    "SYRIAN",
+    "TAGALOG",
+    "TAIWAN",
+    "TAIWANESE",
+    "TAJIKISTAN",
+    "TANZANIA",
+    "THAILAND",
+    "TUNISIA",
+    "TURKISH",
+    "TURKMENISTAN",
+    "UGANDA",
+    "UKRAINE",
+    "UKRAINIAN",
+    "URUGUAY",
+    "UZBEKISTAN",
+    "VANUATU",
+    "VENEZUELA",
+    "VIETNAM",
+    "VIETNAMESE",
+    "YEMEN",
+    "YIDDISH",
+    "ZAMBIA",
+    "ZEALAND",
+    "ZIMBABWE",
+];
+
 /// People by their role, not their name, and papers that speak: a verb after them says
 /// nothing of a name (`Sister lives nearby`, `Chart says`).
 const ROLE_NOUNS: &[&str] = &[
@@ -1036,7 +1250,7 @@ impl NameLexicon {
     fn load() -> std::result::Result<Self, regex::Error> {
         Ok(NameLexicon {
             names: unpack_names(include_bytes!(concat!(env!("OUT_DIR"), "/names.fc"))),
-            stop: NAME_STOP.iter().copied().collect(),
+            stop: NAME_STOP.iter().chain(PLACE_WORDS).copied().collect(),
             suffix: Regex::new(r"^,?[ \t]+(?:Jr\.?|Sr\.?|II|III|IV)(?-u:\b)")?,
             shape: NameShape::load(include_bytes!("../data/names/shape.bin")),
             cue_before: Regex::new(
@@ -1589,7 +1803,7 @@ impl Detector {
 /// The words a name can be made of, in order: a capitalised word (`\p{Lu}` then letters,
 /// apostrophes and hyphens with at least one lower-case letter, then up to three ASCII digits:
 /// `Andrew29`), or an initial (`\p{Lu}` alone, with or without its dot). It finds what the
-/// regex `\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*[0-9]{0,3}|(?-u:\b)\p{Lu}(?:\.|(?-u:\b))` finds
+/// regex `\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*[0-9]{0,3}|\b\p{Lu}(?:\.|\b)` finds
 /// (tested), by hand because names are looked up on every text and most bytes are skipped
 /// at once.
 struct NameTokens<'t> {
@@ -2583,6 +2797,8 @@ mod tests {
             [("name", "Velmira Yevdokia".into())]
         );
         assert!(cats("Sister lives with her.").is_empty());
+        // Countries and nationalities are places, whatever the lexicons' locales say.
+        assert!(cats("She flew in from Germany via the Czech Republic, speaks Greek.").is_empty());
         assert!(cats("Chart says stable.").is_empty());
         // An eponym's noun stands on its line: `Scale` below a name is a new line's word.
         assert_eq!(
@@ -2781,6 +2997,26 @@ mod tests {
                 "street",
                 "7 Impasse Bellevue Apt. 3\nSAINT-ÉTIENNE\n France 42000".into()
             )]
+        );
+        // A parenthesised region after a country, a country after a city without a comma,
+        // and street names that start with a capital outside ASCII.
+        assert_eq!(
+            cats("Mail: 654 Rua Vela 1159, ΛΕΜΕΣΟΣ, Cyprus (Greek) today"),
+            [(
+                "street",
+                "654 Rua Vela 1159, ΛΕΜΕΣΟΣ, Cyprus (Greek)".into()
+            )]
+        );
+        assert_eq!(
+            cats("6108 Lindenstrasse 33 Suite 9 GRAZ Upper Austria"),
+            [(
+                "street",
+                "6108 Lindenstrasse 33 Suite 9 GRAZ Upper Austria".into()
+            )]
+        );
+        assert_eq!(
+            cats("at 12 Þórsgata 31, Reykjavík"),
+            [("street", "12 Þórsgata 31, Reykjavík".into())]
         );
         assert_eq!(
             cats("moved to 88 Tamsin Close in May"),
