@@ -270,7 +270,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "phone-intl",
             "phone",
-            r"\+\d{1,3}[-.\s]?(?:\(\d{1,4}\)[-.\s]?)?\d{1,4}(?:[-.\s]?\d{2,4}){2,4}\b|\b0\d{2,4}[-.\s]\d{3,4}[-.\s]?\d{3,4}\b|\(\d{2,5}\)\s?\d{3,4}[-.\s]?\d{3,4}\b".into(),
+            r"\+\d{1,3}[-.\s]?(?:\(\d{1,4}\)[-.\s]?)?\d{1,4}(?:[-.\s]?\d{2,4}){2,4}\b|\b00[1-9]\d{0,2}[-.\s]\d{1,4}(?:[-.\s]\d{2,6}){1,4}\b|\b0\d{2,4}[-.\s]\d{3,4}[-.\s]?\d{3,4}\b|\(\d{2,5}\)\s?\d{3,4}[-.\s]?\d{3,4}\b".into(),
             0,
             Some(valid_intl_phone),
             0.7,
@@ -295,7 +295,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "phone-context",
             "phone",
-            r"(?i)\b(?:phone|tel|telephone|mobile|cell|cellphone|desk|office|landline|direct|call(?:\s+me)?(?:\s+(?:on|at))?|reach\s+me\s+at|contact\s+number|(?:not\s+)?answering(?:\s+(?:on|at))?|registered(?:\s+(?:mobile|phone|number))?)\b[\s:#.]*(?:is\s+)?(\+?\(?\d[\d(). \t-]{5,18}\d(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?)\b".into(),
+            r"(?i)\b(?:phone|tel|telephone|mobile|cell|cellphone|desk|office|landline|direct|call(?:\s+me)?(?:\s+(?:on|at))?|ring(?:\s+me)?(?:\s+(?:on|at))?|text(?:\s+me)?(?:\s+(?:on|at))?|sms|whatsapp|dial|reach\s+(?:me|him|her|us|them)\s+(?:at|on)|contact\s+number|(?:not\s+)?answering(?:\s+(?:on|at))?|registered(?:\s+(?:mobile|phone|number))?)\b[\s:#.]*(?:is\s+)?(\+?\(?\d[\d(). \t-]{5,18}\d(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?)\b".into(),
             1,
             Some(valid_context_phone),
             0.8,
@@ -726,6 +726,15 @@ const SHAPE_PAIR_SUM: i32 = 2 * SHAPE_SCALE;
 /// A lone unknown word that a person's verb follows (`Irenka lives`, `Tomomi is from`) or a
 /// speaker's verb precedes (`said Maslin`).
 const SHAPE_CUED: i32 = SHAPE_SCALE;
+/// Words the lexicons hold as given names that label a line of a form or a note (`Reason:`,
+/// `Ward:`, `Oral:`) or a person by rank (`Captain:`): not a speaker's name.
+const LABEL_WORDS: &[&str] = &[
+    "ADMIRAL", "AIDE", "BILL", "CAPTAIN", "CASE", "COLON", "COLONEL", "DOC", "EDIT", "FLOOR",
+    "GENERAL", "GOVERNOR", "INFANT", "JUDGE", "JUNIOR", "LADY", "LINE", "MAJOR", "MALE", "MANUAL",
+    "MEDIA", "MINOR", "MISS", "NORTH", "NUMBERS", "ORAL", "PAGE", "PRESS", "PRICE", "REASON",
+    "SAINT", "SEASON", "SERVER", "SON", "TRACE", "UNKNOWN", "UNNAMED", "VALID", "WARD", "WEST",
+];
+
 /// Countries, nationalities and languages, which the name lexicons' locales hold as names
 /// (`Germany`, `Greek`) and which stop an address block at its country line. Those that are
 /// also common names or surnames (`Jordan`, `Georgia`, `French`, `English`) are left out.
@@ -1330,6 +1339,8 @@ impl NameLexicon {
             let key = word.to_uppercase();
             if self.is_given(&key)
                 && !self.stop.contains(key.as_str())
+                && !LABEL_WORDS.contains(&key.as_str())
+                && !ROLE_NOUNS.contains(&key.as_str())
                 && !out.iter().any(|n| n.start < e && s < n.end)
             {
                 added.push(name_span(s, e, "name-addressed", 0.55));
@@ -2340,7 +2351,9 @@ fn valid_nanp(s: &str) -> bool {
 
 fn valid_intl_phone(s: &str) -> bool {
     let d = digits_of(s);
-    (8..=15).contains(&d.len()) && s.chars().any(|c| matches!(c, ' ' | '-' | '.' | '(' | '+'))
+    // E.164 numbers have at most 15 digits; `00` dials out in most countries (`0049 30 ...`).
+    let max = if d.starts_with(&[0, 0]) { 17 } else { 15 };
+    (8..=max).contains(&d.len()) && s.chars().any(|c| matches!(c, ' ' | '-' | '.' | '(' | '+'))
 }
 
 /// Digits in three or more groups, 8 to 13 in all, that are not a date, and not the 3-3-4 or
@@ -2554,6 +2567,15 @@ mod tests {
         assert_eq!(
             cats("no message on my registered 668 5702."),
             [("phone", "668 5702".into())]
+        );
+        // Dialling out with `00`, and more words that announce a number.
+        assert_eq!(
+            cats("We got 0049 30 901820 from her."),
+            [("phone", "0049 30 901820".into())]
+        );
+        assert_eq!(
+            cats("Text me on 555.010.4477 anytime"),
+            [("phone", "555.010.4477".into())]
         );
         // A card number any issuer may use, when words announce it (Luhn still applies).
         assert_eq!(
@@ -2797,6 +2819,8 @@ mod tests {
             [("name", "Velmira Yevdokia".into())]
         );
         assert!(cats("Sister lives with her.").is_empty());
+        // A line's label is not its speaker, though the lexicons hold `Reason` as a name.
+        assert!(cats("Reason: chest pain\nWard: 4B\nDoctor: on call").is_empty());
         // Countries and nationalities are places, whatever the lexicons' locales say.
         assert!(cats("She flew in from Germany via the Czech Republic, speaks Greek.").is_empty());
         assert!(cats("Chart says stable.").is_empty());
