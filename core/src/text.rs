@@ -615,10 +615,10 @@ impl AddressBlock {
             // line (`Apt. 615 Moosleerau`), or to end in a country (`BIBER Upper Austria`),
             // and must not be prose (`..., She`, `\nPatient`).
             if let Some(p) = c.name("place") {
-                let mut words = p.as_str().split([' ', '\t']);
-                let first = words.next().unwrap_or("").to_uppercase();
-                let mut country = || {
-                    let last = words.next_back().unwrap_or(&first).to_uppercase();
+                let word = |w: Option<&str>| w.unwrap_or("").to_uppercase();
+                let first = word(p.as_str().split([' ', '\t']).next());
+                let country = || {
+                    let last = word(p.as_str().rsplit([' ', '\t']).next());
                     PLACE_WORDS.contains(&last.as_str())
                 };
                 if !(strong || after_unit || country()) || NAME_STOP.contains(&first.as_str()) {
@@ -2819,11 +2819,11 @@ mod tests {
             [("name", "Velmira Yevdokia".into())]
         );
         assert!(cats("Sister lives with her.").is_empty());
+        assert!(cats("Chart says stable.").is_empty());
         // A line's label is not its speaker, though the lexicons hold `Reason` as a name.
         assert!(cats("Reason: chest pain\nWard: 4B\nDoctor: on call").is_empty());
         // Countries and nationalities are places, whatever the lexicons' locales say.
         assert!(cats("She flew in from Germany via the Czech Republic, speaks Greek.").is_empty());
-        assert!(cats("Chart says stable.").is_empty());
         // An eponym's noun stands on its line: `Scale` below a name is a new line's word.
         assert_eq!(
             cats("Allan Björk\nScale Unlimited"),
