@@ -1471,8 +1471,14 @@ impl NameLexicon {
                 let mut c = w.chars();
                 let initial =
                     c.next().is_some_and(char::is_uppercase) && matches!(c.as_str(), "" | ".");
-                let stop = self.stop.contains(key.as_str());
-                let flags = self.flags(&key);
+                let mut stop = self.stop.contains(key.as_str());
+                let mut flags = self.flags(&key);
+                // A lexicon name with digits glued on (`Rocky100`, `An125`, as generated
+                // records write names) is no English word.
+                if trimmed.len() < w.len() && flags & (GIVEN | SURNAME) != 0 {
+                    flags &= !ENGLISH;
+                    stop = false;
+                }
                 Token {
                     key,
                     initial,
@@ -2700,6 +2706,16 @@ mod tests {
             cats("signed: Zorvath Q. Pelnikar"),
             [("name", "Zorvath Q. Pelnikar".into())]
         );
+        // Digits glued to a lexicon name, as generated records write them, make an English
+        // word (`Rocky`) or an article (`An`) a name.
+        assert_eq!(
+            cats("# History\nAn125 Suanne858\n is a 28 year-old female.\nRocky100 is well."),
+            [
+                ("name", "An125 Suanne858".into()),
+                ("name", "Rocky100".into())
+            ]
+        );
+        assert!(cats("Rocky course. An ulcer.").is_empty());
         // A middle initial outside ASCII, without a dot.
         assert_eq!(
             cats("signed: Bjarki Ó Hallgrímsson"),
