@@ -62,7 +62,8 @@ bench-presidio: python-env ## Free text: phiguard beside Presidio on the dev set
 	test -z "$(PRESIDIO)" || $(PY) -m pip install -q --disable-pip-version-check presidio-analyzer presidio-anonymizer
 	$(PY) scripts/bench-presidio.py $(BENCH_ARGS)
 
-wasm-floor: wasm-tools ## Size of a module doing only Cedar's part of the browser work (the floor under wasm-pkg)
+wasm-floor: ## Size of a module doing only Cedar's part of the browser work (the floor under wasm-pkg)
+	rustup target add wasm32-unknown-unknown
 	bash scripts/cedar-floor.sh
 
 bench-wasm: wasm-pkg ## applyMany in Node and Chromium (native figure: cargo bench -- json_records)

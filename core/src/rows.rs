@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::engine::{AttrUse, View};
+use crate::engine::{AttrUse, Counts, View};
 use crate::error::Result;
 use crate::plan::{Applied, Plan, RowCtx};
 use crate::policy::RecordAttrs;
@@ -107,8 +107,8 @@ impl RowOut {
     }
 
     /// Non-empty values per treatment name since this scratch was created.
-    pub fn counts(&self) -> crate::engine::Counts {
-        let mut counts = crate::engine::Counts::new();
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::new();
         for t in &self.tally {
             for (k, n) in t.iter().enumerate() {
                 if *n > 0 {
