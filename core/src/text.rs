@@ -195,10 +195,13 @@ pub fn parse_detectors(
 }
 
 const MONTH: &str = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)";
-const STREET_SUFFIX: &str = r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Crossroad|Crossing|Extension|Trail|Trl|Square|Sq|Loop|Row|Alley|Plaza|Heights|Path|Pike|Ridge|Point|Pt|Park|Station|Route|Rte|Mall|Walk|Hill|Hills|Landing|Manor|Meadows?|Mill|Pass|Port|Springs?|View|Village|Ville|Harbor|Glen|Grove|Haven|Estates?|Fork|Field|Falls|Expressway|Expy|Freeway|Fwy|Annex|Arcade|Bayou|Beach|Bend|Bluffs?|Brooks?|Bypass|Canyon|Causeway|Cliffs?|Commons?|Corners?|Courts|Coves?|Creek|Crescent|Cres|Crest|Crossroads|Dale|Esplanade|Ferry|Fields|Forges?|Forks|Fort|Gardens?|Gateway|Glens|Greens?|Groves?|Harbors|Hollow|Inlet|Islands?|Isle|Junctions?|Knolls?|Lakes?|Manors|Mews|Mills|Motorway|Mountains?|Orchard|Oval|Parks|Passage|Plains?|Points|Ports|Prairie|Rapids?|Ridges|River|Roads|Shoals?|Shores?|Squares|Streets|Summit|Trace|Turnpike|Valleys?|Viaduct|Views|Villages|Vista|Walks|Ways|Close|Rise|Parade|Quay|Wharf|Promenade)";
+/// Street types after the name: USPS Publication 28's suffixes, the British ones, and the
+/// Australian standard's (AS/NZS 4819) less ambiguous ones (`Circuit`, `Wynd`), not words such
+/// as `End`, `Line` or `Block` that a note uses for other things.
+const STREET_SUFFIX: &str = r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Crossroad|Crossing|Extension|Trail|Trl|Square|Sq|Loop|Row|Alley|Plaza|Heights|Path|Pike|Ridge|Point|Pt|Park|Station|Route|Rte|Mall|Walk|Hill|Hills|Landing|Manor|Meadows?|Mill|Pass|Port|Springs?|View|Village|Ville|Harbor|Glen|Grove|Haven|Estates?|Fork|Field|Falls|Expressway|Expy|Freeway|Fwy|Annex|Arcade|Bayou|Beach|Bend|Bluffs?|Brooks?|Bypass|Canyon|Causeway|Cliffs?|Commons?|Corners?|Courts|Coves?|Creek|Crescent|Cres|Crest|Crossroads|Dale|Esplanade|Ferry|Fields|Forges?|Forks|Fort|Gardens?|Gateway|Glens|Greens?|Groves?|Harbors|Hollow|Inlet|Islands?|Isle|Junctions?|Knolls?|Lakes?|Manors|Mews|Mills|Motorway|Mountains?|Orchard|Oval|Parks|Passage|Plains?|Points|Ports|Prairie|Rapids?|Ridges|River|Roads|Shoals?|Shores?|Squares|Streets|Summit|Trace|Turnpike|Valleys?|Viaduct|Views|Villages|Vista|Walks|Ways|Close|Rise|Parade|Quay|Wharf|Promenade|Branch|Bridge|Burgs?|Camp|Cape|Centers?|Circles|Club|Course|Curve|Dam|Divide|Drives|Extensions|Fall|Flats?|Fords?|Forest|Keys?|Land|Lights?|Loaf|Locks?|Lodge|Mission|Mount|Neck|Overpass|Parkways|Pines?|Radial|Ramp|Ranch|Rest|Rue|Run|Skyway|Spurs?|Stravenue|Stream|Throughway|Track|Trafficway|Tunnel|Underpass|Unions?|Via|Wall|Wells?|Access|Alleyway|Amble|Anchorage|Approach|Brae|Broadway|Centre|Chase|Circuit|Circus|Colonnade|Concourse|Copse|Courtyard|Crossway|Cutting|Dell|Driveway|Fairway|Firetrail|Footway|Foreshore|Front|Frontage|Gates?|Glade|Grange|Gully|Highroad|Interchange|Laneway|Lees|Link|Lookout|Meander|Mew|Nook|Outlook|Parklands|Pathway|Plateau|Quad|Quays|Ramble|Reach|Reserve|Retreat|Ride|Ridgeway|Riverway|Riviera|Roadside|Roadway|Rotary|Siding|Slope|Strand|Subway|Tarn|Thoroughfare|Tollway|Tor|Towers|Trunkway|Vale|Villas|Wade|Walkway|Wynd)";
 /// Street-type words that end a compound street name (Nordic, German, Dutch, Icelandic,
 /// Baltic): `Mannerheimintie 5`, `Drottninggatan 12`, `Parijsstraat 8`.
-const STREET_COMPOUND: &str = r"(?:katu|tie|kuja|polku|gatan|gata|vägen|väg|veien|vegen|vei|vej|gade|stræde|straße|strasse|str\.|weg|laan|straat|gracht|gasse|platz|plein|braut|vegur|stræti|iela|gatvė|tänav)";
+const STREET_COMPOUND: &str = r"(?:katu|tie|kuja|polku|gatan|gata|vägen|väg|veien|vegen|vei|vej|gade|stræde|straße|strasse|str\.|weg|laan|straat|gracht|gasse|platz|plein|braut|vegur|stræti|iela|gatvė|tänav|allee|damm|ufer|pfad|chaussee|baan|steeg|dreef|singel|kade|dijk|stigen|torget|gränd|backen|bulevardi|kaari|väylä|aukio|puisto|ranta|bakken|stien|ringen|åsen|haugen|løkka|svingen|plassen|kroken|bråten|jordet|skogen|marka|gropa|lunden|alléen|vænget|plads)";
 /// Street-type words that open a street name (Romance languages, French, Slavic): `Via Roma
 /// 131`, `Rua Augusta 25`, `Calle Mayor 3`, `ul. Długa 4`.
 const STREET_PREFIX: &str = r"(?:Via|Viale|Vicolo|Corso|Piazza|Piazzale|Largo|Rua|Avenida|Av\.|Travessa|Praça|Calle|Carrera|Camino|Paseo|Plaza|Ronda|Rambla|Rue|Avenue|Boulevard|Bd\.?|Chemin|Allée|Impasse|Quai|Ulica|ul\.|Strada|Calea|Aleea)";
@@ -262,7 +265,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "phone-nanp",
             "phone",
-            r"(?:\+?1[-.\s]?)?(?:\(\d{3}\)\s?|\b\d{3}[-.\s]?)\d{3}[-.\s]?\d{4}(?:\s*(?:x|ext\.?|extension)\s*\d{1,5}\b|\b)".into(),
+            r"(?:\+?1[-.\s]?)?(?:\(\d{3}\)\s?|(?-u:\b)\d{3}[-.\s]?)\d{3}[-.\s]?\d{4}(?:\s*(?:x|ext\.?|extension)\s*\d{1,5}(?-u:\b)|(?-u:\b))".into(),
             0,
             Some(valid_nanp),
             0.85,
@@ -270,7 +273,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "phone-intl",
             "phone",
-            r"\+\d{1,3}[-.\s]?(?:\(\d{1,4}\)[-.\s]?)?\d{1,4}(?:[-.\s]?\d{2,4}){2,4}\b|\b00[1-9]\d{0,2}[-.\s]\d{1,4}(?:[-.\s]\d{2,6}){1,4}\b|\b0\d{2,4}[-.\s]\d{3,4}[-.\s]?\d{3,4}\b|\(\d{2,5}\)\s?\d{3,4}[-.\s]?\d{3,4}\b".into(),
+            r"(?:(?:\(\+\d{1,3}\)|\+\d{1,3})[-.\s]?(?:\(\d{1,4}\)[-.\s]?)?\d{1,4}(?:[-.\s]?\d{2,4}){2,4}|(?-u:\b)00[1-9]\d{0,2}[-.\s]\d{1,4}(?:[-.\s]\d{2,6}){1,4}|(?-u:\b)0\d{2,4}[-.\s]\d{3,4}[-.\s]?\d{3,4}|(?:(?-u:\b)[18][ -]?)?\(\d{2,5}\)[-.\s]?\d{2,4}(?:[-.\s]?\d{2,4}){1,2})(?:[ \t]*(?:x|ext\.?)[ \t]*\d{1,5})?(?-u:\b)".into(),
             0,
             Some(valid_intl_phone),
             0.7,
@@ -278,24 +281,34 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "phone-grouped",
             "phone",
-            r"(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\b\d{2,4}(?:[ .-]\d{2,4}){2,4}\b".into(),
+            r"(?:\+\d{1,3}[ .-]?|(?-u:\b)1[.-])?(?:\(\d{1,4}\)[ .-]?)?(?-u:\b)\d{2,4}(?:[ .-]\d{2,4}){2,4}(?:[ \t]*(?:x|ext\.?)[ \t]*\d{1,5})?(?-u:\b)".into(),
             0,
             Some(valid_grouped_phone),
+            0.6,
+        ),
+        // An area code before a slash, as Austria, Germany and Hungary write it
+        // (`01/32286610`, `06-25/834 5871`, `(24)/919-7739`).
+        s(
+            "phone-slash",
+            "phone",
+            r"(?:(?-u:\b)0\d{1,3}-|\(0\d\))?(?:\(\d{1,5}\)|(?-u:\b)\d{1,5})/[ \t]?(?:\d{3}[- ]?\d{4}|\d{5,10})(?-u:\b)".into(),
+            0,
+            Some(valid_slash_phone),
             0.6,
         ),
         s(
             "fax-context",
             "fax",
-            r"(?i)\bfax(?:\s*(?:no\.?|number|#))?\s*:?\s*((?:\+?1[-.\s]?)?\(?\d{3}\)?[-.\s]?\d{3}[-.\s]?\d{4})\b".into(),
+            r"(?i)(?-u:\b)fax(?:ed)?(?:\s*(?:no\.?|number|#))?(?:\s+(?:[a-z]+\s+){0,2}?(?:to|at|on))?\s*:?\s*(\(?\+?\(?\d[\d()./ \t-]{5,18}\d)(?-u:\b)".into(),
             1,
-            None,
+            Some(valid_context_phone),
             0.95,
         ),
         // A number of any national format right after a word that announces a phone.
         s(
             "phone-context",
             "phone",
-            r"(?i)\b(?:phone|tel|telephone|mobile|cell|cellphone|desk|office|landline|direct|call(?:\s+me)?(?:\s+(?:on|at))?|ring(?:\s+me)?(?:\s+(?:on|at))?|text(?:\s+me)?(?:\s+(?:on|at))?|sms|whatsapp|dial|reach\s+(?:me|him|her|us|them)\s+(?:at|on)|contact\s+number|(?:not\s+)?answering(?:\s+(?:on|at))?|registered(?:\s+(?:mobile|phone|number))?)\b[\s:#.]*(?:is\s+)?(\+?\(?\d[\d(). \t-]{5,18}\d(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?)\b".into(),
+            r"(?i)(?-u:\b)(?:phone[ds]?(?:\s+(?:from|on|at))?|tel|telephone|mobile|cell|cellphone|desk|office|landline|direct|call(?:ed|ing)?(?:\s+(?:me|him|her|us|them))?(?:\s+(?:on|at|from))?|ring(?:\s+me)?(?:\s+(?:on|at))?|text(?:\s+me)?(?:\s+(?:on|at))?|sms|whatsapp|dial|(?:reach|contact)(?:ed|able)?(?:\s+(?:me|him|her|us|them))?\s+(?:at|on)|contact\s+number|(?:my|his|her|their|your|our)\s+(?:home\s+|work\s+|cell\s+|mobile\s+|phone\s+)?number|(?:not\s+)?answering(?:\s+(?:on|at))?|registered(?:\s+(?:mobile|phone|number))?)(?-u:\b)[\s:#.]*(?:is\s+)?(\(?\+?\(?\d[\d()./ \t-]{5,18}\d(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?)(?-u:\b)".into(),
             1,
             Some(valid_context_phone),
             0.8,
@@ -304,7 +317,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "phone-label",
             "phone",
-            r"(?:^|[^0-9A-Za-z_+(])(\+?\(?\d[\d(). \t-]{5,18}\d(?:x\d{1,5})?)[ \t]*[-(,]?[ \t]*(?i:office|mobile|cell|home|work|landline|phone)\b".into(),
+            r"(?:^|[^0-9A-Za-z_+(])(\+?\(?\d[\d(). \t-]{5,18}\d(?:x\d{1,5})?)[ \t]*[-(,]?[ \t]*(?i:office|mobile|cell|home|work|landline|phone)(?-u:\b)".into(),
             1,
             Some(valid_labelled_phone),
             0.75,
@@ -312,18 +325,18 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "fax-label",
             "fax",
-            r"(?:^|[^0-9A-Za-z_+(])(\+?\(?\d[\d(). \t-]{5,18}\d(?:x\d{1,5})?)[ \t]*[-(,]?[ \t]*(?i:fax)\b".into(),
+            r"(?:^|[^0-9A-Za-z_+(])(\+?\(?\d[\d(). \t-]{5,18}\d(?:x\d{1,5})?)[ \t]*[-(,]?[ \t]*(?i:fax)(?-u:\b)".into(),
             1,
             Some(valid_labelled_phone),
             0.8,
         ),
-        s("date-iso", "event_date", r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b".into(), 0, Some(valid_ymd), 0.95),
-        s("date-numeric", "event_date", r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b".into(), 0, Some(valid_mdy), 0.9),
-        s("date-month-day", "event_date", r"\b\d{1,2}/\d{1,2}\b".into(), 0, Some(valid_md), 0.6),
+        s("date-iso", "event_date", r"(?-u:\b)\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?-u:\b)".into(), 0, Some(valid_ymd), 0.95),
+        s("date-numeric", "event_date", r"(?-u:\b)\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})(?-u:\b)".into(), 0, Some(valid_mdy), 0.9),
+        s("date-month-day", "event_date", r"(?-u:\b)\d{1,2}/\d{1,2}(?-u:\b)".into(), 0, Some(valid_md), 0.6),
         s(
             "date-text",
             "event_date",
-            format!(r"\b{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH}\.?,?\s+\d{{4}}\b|\b{MONTH}\.?,?\s+\d{{4}}\b|\b{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b"),
+            format!(r"(?-u:\b){MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}(?-u:\b)|(?-u:\b)\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH}\.?,?\s+\d{{4}}(?-u:\b)|(?-u:\b){MONTH}\.?,?\s+\d{{4}}(?-u:\b)|(?-u:\b){MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?-u:\b)"),
             0,
             None,
             0.85,
@@ -412,7 +425,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street",
             "street",
-            format!(r"\b\d{{1,6}}[A-Za-z]?\s+(?:[A-Z][A-Za-z0-9'.-]*\s+){{1,4}}{STREET_SUFFIX}\b\.?(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|#|Room|Rm)\.?\s*[A-Za-z0-9-]+)?"),
+            format!(r"(?-u:\b)(?:\d{{1,5}}/)?\d{{1,6}}[A-Za-z]?\s+(?:\p{{Lu}}[\p{{L}}\p{{N}}'’.-]*\s+){{1,4}}{STREET_SUFFIX}(?-u:\b)\.?(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|#|Room|Rm)\.?\s*[A-Za-z0-9-]+)?"),
             0,
             None,
             0.85,
@@ -420,7 +433,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street-compound",
             "street",
-            format!(r"(?:(?-u:\b)|\s)\p{{Lu}}\p{{Ll}}+{STREET_COMPOUND}\s+\d{{1,5}}[A-Za-z]?(?-u:\b)"),
+            format!(r"(?:(?-u:\b)|\s)\p{{Lu}}\p{{Ll}}+(?:-\p{{Lu}}\p{{Ll}}+)*-?(?i:{STREET_COMPOUND})\s+\d{{1,5}}[A-Za-z]?(?:/\d{{1,4}}[A-Za-z]?)?(?-u:\b)"),
             0,
             None,
             0.85,
@@ -438,7 +451,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street-word",
             "street",
-            r"(?:(?-u:\b)|\s)\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}'’-]+)?\s+(?:Strasse|Straße|Str\.|Gasse|Weg|Allee|Platz|Baan|Laan|Straat|Plein|Vej|Gade|Gata|Gatan|Vei|Veien|utca|u\.|út|tér|körút|ulica|ul\.|náměstí|nám\.|třída|Katu|Tie)\s+\d{1,5}[A-Za-z]?\.?".into(),
+            r"(?:(?-u:\b)|\s)\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}'’-]+)?\s+(?:Strasse|Straße|Str\.|Gasse|Weg|Allee|Allé|Platz|Plads|Torv|Baan|Laan|Straat|Plein|Vej|Gade|Gata|Gatan|Vei|Veien|utca|u\.|út|tér|körút|ulica|ul\.|cesta|náměstí|nám\.|třída|Katu|Tie|bulevardi)\s+\d{1,5}[A-Za-z]?(?:/\d{1,4}[A-Za-z]?)?\.?".into(),
             0,
             None,
             0.85,
@@ -470,11 +483,22 @@ fn specs() -> Vec<(Spec, String)> {
                 .collect();
             d
         },
+        // A street of any country's naming (`Kojetická 7`, `Strandbråten 47`, `Před Rybníkem
+        // 36`) right after words that announce an address: the words carry the evidence that
+        // a street type gives elsewhere, so a dose (`Metformin 500`) stays out.
+        s(
+            "street-cued",
+            "street",
+            r"(?i:(?-u:\b)address(?:\s+is)?|(?-u:\b)(?:lives?|living|lived|resides?|residing|located|situated|stay(?:s|ing)?)\s+(?:at|on)|(?-u:\b)(?:moved|relocated|send|sent|mail(?:ed)?|ship(?:ped)?|deliver(?:ed)?|forward(?:ed)?)\s+(?:\p{L}+\s+){0,2}?to|(?-u:\b)home\s+(?:at|on))[ \t]*:?[ \t]*(\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’.-]*|d[aeiou]|de[il]?|v|na|nad|pod|am|an|der|den|van|von)){0,3},?[ \t]+\d{1,5}[A-Za-z]?(?:/\d{1,4}[A-Za-z]?)?)(?-u:\b)".into(),
+            1,
+            Some(valid_cued_street),
+            0.75,
+        ),
         // Secondary unit designators (USPS Publication 28 and their common spellings), alone.
         s(
             "street-unit",
             "street",
-            r"(?i)(?-u:\b)(?:apt|apartment|suite|ste|unit|flat)\.?\s*#?\s*\d{1,5}[A-Z]?(?-u:\b)".into(),
+            r"(?i)(?-u:\b)(?:apt|apartment|suite|ste|unit|flat|studio)\.?\s*#?\s*\d{1,5}[A-Z]?(?-u:\b)".into(),
             0,
             None,
             0.75,
@@ -565,7 +589,7 @@ impl AddressBlock {
     fn load() -> std::result::Result<Self, regex::Error> {
         Ok(AddressBlock {
             head: Regex::new(r"(?:^|[^\p{L}\p{N}])((?:\d{1,6}[ \t]+){1,2})$")?,
-            unit: Regex::new(r"^(?i:apt|apartment|suite|ste|unit|flat)\b")?,
+            unit: Regex::new(r"^(?i:apt|apartment|suite|ste|unit|flat|studio)\b")?,
             line_before: Regex::new(&format!(
                 r"(?:^|\n)[ \t]*{QUOTE}((?:[\p{{L}}'’.-]+|\d{{1,6}}[A-Za-z]?)(?:[ \t]+(?:[\p{{L}}'’.-]+|\d{{1,6}}[A-Za-z]?)){{1,5}})[ \t]*,?[ \t]*(?:\n[ \t]*{QUOTE})?$",
             ))?,
@@ -577,7 +601,7 @@ impl AddressBlock {
             ))?,
             // One address line: after a comma or line break (`strong`), or a space.
             segment: Regex::new(
-                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{2,})?)[ \t]*)+)|[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?)|(?P<post>\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{3,6}|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<region>\d{1,2})|(?P<caps>\p{Lu}{2,}(?:['’-]\p{Lu}+)*(?:[ \t]+\p{Lu}+(?:['’-]\p{Lu}+)*){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}))(?:[ \t]*\(\p{Lu}\p{L}*\)|\b)",
+                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{2,})?)[ \t]*)+)|[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|studio|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?|RD[ \t]\d{1,3})|(?P<post>[A-Z]{1,2}-\d{4,5}|[AC-FHKNPRTV-Y]\d{2}[ \t]?[AC-FHKNPRTV-Y\d]{4}|\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{3,6}|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<region>\d{1,2})|(?P<caps>\p{Lu}{2,}(?:['’-]\p{Lu}+)*(?:[ \t]+\p{Lu}+(?:['’-]\p{Lu}+)*){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}))(?:[ \t]*\(\p{Lu}\p{L}*\)|\b)",
             )?,
         })
     }
@@ -597,6 +621,7 @@ impl AddressBlock {
         }
         let mut end = span.end;
         let mut after_unit = unit;
+        let mut after_post = false;
         for _ in 0..ADDRESS_SEGMENTS {
             let Some(c) = self
                 .segment
@@ -611,8 +636,9 @@ impl AddressBlock {
             if end + whole.end() > limit {
                 break;
             }
-            // A place name needs a comma or line break before it, or to follow a unit on its
-            // line (`Apt. 615 Moosleerau`), or to end in a country (`BIBER Upper Austria`),
+            // A place name needs a comma or line break before it, or to follow a unit or a
+            // postcode on its line (`Apt. 615 Moosleerau`, `4943 Traismauer`), or to end in a
+            // country (`BIBER Upper Austria`),
             // and must not be prose (`..., She`, `\nPatient`).
             if let Some(p) = c.name("place") {
                 let word = |w: Option<&str>| w.unwrap_or("").to_uppercase();
@@ -621,7 +647,9 @@ impl AddressBlock {
                     let last = word(p.as_str().rsplit([' ', '\t']).next());
                     PLACE_WORDS.contains(&last.as_str())
                 };
-                if !(strong || after_unit || country()) || NAME_STOP.contains(&first.as_str()) {
+                if !(strong || after_unit || after_post || country())
+                    || NAME_STOP.contains(&first.as_str())
+                {
                     break;
                 }
             }
@@ -634,6 +662,7 @@ impl AddressBlock {
                 }
             }
             after_unit = c.name("unit").is_some();
+            after_post = c.name("post").is_some();
             end += whole.end();
         }
         span.end = end;
@@ -737,23 +766,29 @@ const LABEL_WORDS: &[&str] = &[
 
 /// Countries, nationalities and languages, which the name lexicons' locales hold as names
 /// (`Germany`, `Greek`) and which stop an address block at its country line. Those that are
-/// also common names or surnames (`Jordan`, `Georgia`, `French`, `English`) are left out.
+/// also common given names (`Jordan`, `Georgia`) are left out. Languages that are also
+/// surnames (`English`, `French`) are in: notes name a language (`speaks French`, `English
+/// interpreter`) far more often than a person with that surname, who loses only that word.
 const PLACE_WORDS: &[&str] = &[
     "AFGHAN",
     "AFGHANISTAN",
+    "AFRICAN",
     "ALBANIA",
     "ALBANIAN",
     "ALGERIA",
     "ALGERIAN",
     "AMERICAN",
+    "AMHARIC",
     "ANDORRA",
     "ANGOLA",
+    "ARAB",
     "ARABIC",
     "ARGENTINA",
     "ARGENTINE",
     "ARGENTINIAN",
     "ARMENIA",
     "ARMENIAN",
+    "ASIAN",
     "AUSTRALIA",
     "AUSTRALIAN",
     "AUSTRIA",
@@ -763,10 +798,12 @@ const PLACE_WORDS: &[&str] = &[
     "BAHRAIN",
     "BANGLADESH",
     "BARBADOS",
+    "BASQUE",
     "BELARUS",
     "BELGIAN",
     "BELGIUM",
     "BELIZE",
+    "BENGALI",
     "BHUTAN",
     "BOLIVIA",
     "BOLIVIAN",
@@ -775,6 +812,7 @@ const PLACE_WORDS: &[&str] = &[
     "BOTSWANA",
     "BRAZIL",
     "BRAZILIAN",
+    "BRITAIN",
     "BRITISH",
     "BULGARIA",
     "BULGARIAN",
@@ -787,10 +825,12 @@ const PLACE_WORDS: &[&str] = &[
     "CANADIAN",
     "CANTONESE",
     "CATALAN",
+    "CAUCASIAN",
     "CHILEAN",
     "CHINESE",
     "COLOMBIA",
     "COLOMBIAN",
+    "CREOLE",
     "CROATIA",
     "CROATIAN",
     "CUBAN",
@@ -800,22 +840,28 @@ const PLACE_WORDS: &[&str] = &[
     "DANISH",
     "DENMARK",
     "DJIBOUTI",
+    "DUTCH",
     "ECUADOR",
     "ECUADORIAN",
     "EGYPT",
     "EGYPTIAN",
     "EMIRATES",
     "ENGLAND",
+    "ENGLISH",
     "ERITREA",
     "ESTONIA",
     "ESTONIAN",
     "ETHIOPIA",
     "ETHIOPIAN",
+    "EUROPEAN",
+    "FARSI",
     "FILIPINO",
     "FINLAND",
     "FINNISH",
     "FLEMISH",
     "FRANCE",
+    "FRENCH",
+    "GERMAN",
     "GERMANY",
     "GHANA",
     "GREECE",
@@ -823,16 +869,24 @@ const PLACE_WORDS: &[&str] = &[
     "GREENLAND",
     "GUATEMALA",
     "GUATEMALAN",
+    "GUJARATI",
     "HAITIAN",
+    "HAUSA",
     "HAWAIIAN",
+    "HEBREW",
+    "HINDI",
+    "HISPANIC",
     "HONDURAS",
     "HUNGARIAN",
     "HUNGARY",
     "ICELAND",
     "ICELANDIC",
+    "INDIAN",
     "INDONESIA",
     "INDONESIAN",
     "IRAQI",
+    "IRELAND",
+    "IRISH",
     "ITALIAN",
     "ITALY",
     "JAMAICA",
@@ -845,6 +899,7 @@ const PLACE_WORDS: &[&str] = &[
     "KURDISH",
     "KUWAIT",
     "KYRGYZSTAN",
+    "LATINO",
     "LATVIA",
     "LATVIAN",
     "LEBANESE",
@@ -858,10 +913,12 @@ const PLACE_WORDS: &[&str] = &[
     "LUXEMBOURG",
     "MADAGASCAR",
     "MALAWI",
+    "MALAY",
     "MALAYSIA",
     "MALAYSIAN",
     "MALDIVES",
     "MANDARIN",
+    "MARATHI",
     "MAURITANIA",
     "MAURITIUS",
     "MEXICAN",
@@ -909,17 +966,21 @@ const PLACE_WORDS: &[&str] = &[
     "SERBIAN",
     "SEYCHELLES",
     "SINGAPORE",
+    "SINHALA",
     "SLOVAK",
     "SLOVAKIA",
     "SLOVENIA",
     "SLOVENIAN",
+    "SOMALI",
     "SOMALIA",
     "SPAIN",
     "SPANISH",
     "SUDAN",
     "SURINAME",
+    "SWAHILI",
     "SWEDEN",
     "SWEDISH",
+    "SWISS",
     "SWITZERLAND",
     "SYRIA",
     "SYRIAN",
@@ -927,7 +988,10 @@ const PLACE_WORDS: &[&str] = &[
     "TAIWAN",
     "TAIWANESE",
     "TAJIKISTAN",
+    "TAMIL",
     "TANZANIA",
+    "TELUGU",
+    "THAI",
     "THAILAND",
     "TUNISIA",
     "TURKISH",
@@ -935,14 +999,18 @@ const PLACE_WORDS: &[&str] = &[
     "UGANDA",
     "UKRAINE",
     "UKRAINIAN",
+    "URDU",
     "URUGUAY",
     "UZBEKISTAN",
     "VANUATU",
     "VENEZUELA",
     "VIETNAM",
     "VIETNAMESE",
+    "WALES",
+    "WELSH",
     "YEMEN",
     "YIDDISH",
+    "YORUBA",
     "ZAMBIA",
     "ZEALAND",
     "ZIMBABWE",
@@ -2264,7 +2332,26 @@ fn luhn(d: &[u32]) -> bool {
 /// breaks them is still an identifier.
 fn valid_context_phone(s: &str) -> bool {
     let d = digits_of(s);
-    (7..=15).contains(&d.len()) && d.iter().any(|&x| x != d.first().copied().unwrap_or(0))
+    // A date after the word (`call on 03/04/2021`) is not a phone; a phone has at most one
+    // slash (`01/32286610`).
+    let date = s.matches('/').count() > 1 || valid_mdy(s) || valid_ymd(s);
+    (7..=15).contains(&d.len()) && d.iter().any(|&x| x != d.first().copied().unwrap_or(0)) && !date
+}
+
+/// A street that words announce, unless its first word names a place inside a building or a
+/// count (`moved to Ward 7`, `lives on Floor 3`).
+fn valid_cued_street(s: &str) -> bool {
+    const NOT_STREETS: [&str; 14] = [
+        "ROOM", "WARD", "BED", "FLOOR", "LEVEL", "BUILDING", "BLDG", "UNIT", "SUITE", "STAGE",
+        "GRADE", "WEEK", "DAY", "BAY",
+    ];
+    let first = s.split([' ', '\t']).next().unwrap_or("").to_uppercase();
+    !NOT_STREETS.contains(&first.trim_end_matches(['.', ',']))
+}
+
+/// An area code, a slash and the number: 8 to 15 digits.
+fn valid_slash_phone(s: &str) -> bool {
+    (8..=15).contains(&digits_of(s).len())
 }
 
 /// As [`valid_context_phone`], but not a span of years (`2015-2019 work history`).
@@ -2356,27 +2443,40 @@ fn valid_nanp(s: &str) -> bool {
 }
 
 fn valid_intl_phone(s: &str) -> bool {
-    let d = digits_of(s);
+    // The extension's digits are not the number's.
+    let d = digits_of(s.split(['x', 'X', 'e']).next().unwrap_or(s));
     // E.164 numbers have at most 15 digits; `00` dials out in most countries (`0049 30 ...`).
     let max = if d.starts_with(&[0, 0]) { 17 } else { 15 };
     (8..=max).contains(&d.len()) && s.chars().any(|c| matches!(c, ' ' | '-' | '.' | '(' | '+'))
 }
 
-/// Digits in three or more groups, 8 to 13 in all, that are not a date, and not the 3-3-4 or
-/// 3-2-4 shapes the NANP and SSN detectors judge with their own rules.
+/// Digits in three or more groups, 8 to 13 in all, that are not a date nor the SSN's 3-2-4
+/// shape. The NANP's 3-3-4 shape counts when one separator (`-` or `.`) groups it all, even
+/// against NANP's area and exchange rules: that is how a phone is written, and made-up or test
+/// numbers (`159-278-5620`) identify as much as real ones.
 fn valid_grouped_phone(s: &str) -> bool {
-    let d = digits_of(s);
-    let groups: Vec<usize> = s
+    let number = s.split(['x', 'X', 'e']).next().unwrap_or(s).trim_end();
+    let d = digits_of(number);
+    let groups: Vec<usize> = number
         .split([' ', '.', '-', '(', ')', '+'])
         .filter(|g| !g.is_empty())
         .map(str::len)
         .collect();
-    let nanp_or_ssn = matches!(groups.as_slice(), [3, 3, 4] | [3, 2, 4] | [1, 3, 3, 4]);
+    let seps: Vec<char> = number
+        .chars()
+        .filter(|c| matches!(c, ' ' | '.' | '-'))
+        .collect();
+    let one_sep = seps
+        .first()
+        .is_some_and(|&c| c != ' ' && seps.iter().all(|&x| x == c));
+    let nanp = matches!(groups.as_slice(), [3, 3, 4] | [1, 3, 3, 4]);
+    let ssn = matches!(groups.as_slice(), [3, 2, 4]);
     (8..=13).contains(&d.len())
         && groups.len() >= 3
-        && !nanp_or_ssn
-        && !valid_ymd(s)
-        && !valid_mdy(s)
+        && !ssn
+        && (!nanp || one_sep)
+        && !valid_ymd(number)
+        && !valid_mdy(number)
 }
 
 fn valid_ymd(s: &str) -> bool {
@@ -2618,9 +2718,47 @@ mod tests {
         ] {
             assert_eq!(cats(text), [("zip", code.to_owned())], "{text}");
         }
+        // Spaces do not make a phone of a NANP shape that breaks NANP's rules; one dash or dot
+        // throughout does (`159-278-5620 x562` is written as a phone, made up or not).
         assert!(
-            cats("ref 555-123-4567").iter().all(|(c, _)| *c != "phone"),
+            cats("ref 555 123 4567").iter().all(|(c, _)| *c != "phone"),
             "exchange 1xx is not NANP"
+        );
+        for p in ["555-123-4567", "159-278-5620 x562", "1-110-312-5138x617"] {
+            assert_eq!(cats(&format!("ref {p}.")), [("phone", p.to_owned())], "{p}");
+        }
+        // Other countries' ways of writing one: the country code in brackets, a trunk prefix
+        // before the area code, an area code before a slash.
+        for p in [
+            "(+358) 511126446",
+            "8 (637) 002-71-01",
+            "(07).4744.0959",
+            "1 (152) 467-6098",
+            "01/32286610",
+            "06-25/834 5871",
+            "(24)/919-7739",
+            "+90(302)705-2240x6469",
+        ] {
+            assert_eq!(cats(&format!("ref {p}.")), [("phone", p.to_owned())], "{p}");
+        }
+        // More words that announce one, and a date after such a word, which is not a phone.
+        for (text, number) in [
+            (
+                "Daughter can be reached at 0551009914 after 5pm",
+                "0551009914",
+            ),
+            ("my number is 0551009914 if you need", "0551009914"),
+            ("The pharmacy phoned from 0380400979 today", "0380400979"),
+        ] {
+            assert_eq!(cats(text), [("phone", number.to_owned())], "{text}");
+        }
+        assert_eq!(
+            cats("Fax results to 0380400979."),
+            [("fax", "0380400979".into())]
+        );
+        assert_eq!(
+            cats("call on 03/04/2021 please"),
+            [("event_date", "03/04/2021".into())]
         );
         // A word that announces a phone, before or after the number, outweighs NANP's rules.
         for (text, number) in [
@@ -2977,6 +3115,48 @@ mod tests {
         // Without address words, number-word-number is a lab value.
         assert!(cats("Glucose 110 Sodium 140").is_empty());
         assert!(cats("2019 Hemoglobin 12").is_empty());
+        // Every USPS Publication 28 street type, names outside ASCII, unit/number slashes.
+        for a in [
+            "150 Stephanie Throughway",
+            "2293 Andrew Neck",
+            "300 Lība Lake",
+            "742/5 Kyle Extension",
+            "Erwin-Jäkel-Allee 74/24",
+            "Kreuselallee 7507",
+            "Oliefabriks Allé 3",
+        ] {
+            assert_eq!(
+                cats(&format!("Moved: {a}.")),
+                [("street", a.to_owned())],
+                "{a}"
+            );
+        }
+        // A postcode then its town, as most of Europe writes them; Irish Eircodes; New
+        // Zealand's rural delivery.
+        for a in [
+            "Glatzplatz 364, 4943 Traismauer",
+            "Nagykanizsai utca 57., H-4647 Balatonhetvenvárad",
+            "99 Carlin Street A66 2FF7 Carrie Ville",
+            "276 Hewitt Street, RD 4, Lucasport 4262",
+        ] {
+            assert_eq!(cats(&format!("{a}\n")), [("street", a.to_owned())], "{a}");
+        }
+        // Any `Name Number` right after words that announce an address, but not a room.
+        for (text, a) in [
+            (
+                "Home address: Kojetická 7, 250 48 Kelč",
+                "Kojetická 7, 250 48 Kelč",
+            ),
+            (
+                "She lives at Před Rybníkem 36 with her son",
+                "Před Rybníkem 36",
+            ),
+            ("Send the letter to Strandbråten 47.", "Strandbråten 47"),
+        ] {
+            assert_eq!(cats(text), [("street", a.to_owned())], "{text}");
+        }
+        assert!(cats("He was moved to Ward 7 overnight").is_empty());
+        assert!(cats("Started Metformin 500 mg at home").is_empty());
     }
 
     #[test]
