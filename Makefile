@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: help demo test deny fuzz test-rust test-python python-env test-wasm wasm-pkg wasm-tools wasm-floor lint bench bench-python bench-presidio bench-wasm fmt
+.PHONY: help demo test deny fuzz test-rust test-python python-env test-wasm wasm-pkg wasm-tools wasm-floor lint bench bench-python bench-presidio bench-wasm stress-faker fmt
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -61,6 +61,11 @@ test-wasm: wasm-pkg ## Node tests (vectors, API), tsc --noEmit, headless Chromiu
 bench-presidio: python-env ## Free text: phiguard beside Presidio on the dev set (PRESIDIO=1 installs Presidio in the venv)
 	test -z "$(PRESIDIO)" || $(PY) -m pip install -q --disable-pip-version-check presidio-analyzer presidio-anonymizer
 	$(PY) scripts/bench-presidio.py $(BENCH_ARGS)
+
+stress-faker: python-env ## Free text: recall on phone, name and address formats of Faker's 50 locales (SEED=7)
+	$(PY) -m pip install -q --disable-pip-version-check faker==40.63.0
+	$(CARGO) build --release -p phiguard-cli
+	$(PY) scripts/faker-stress.py --phiguard target/release/phiguard --seed $(or $(SEED),7)
 
 wasm-floor: ## Size of a module doing only Cedar's part of the browser work (the floor under wasm-pkg)
 	rustup target add wasm32-unknown-unknown
