@@ -425,7 +425,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street",
             "street",
-            format!(r"(?-u:\b)(?:\d{{1,5}}/)?\d{{1,6}}[A-Za-z]?\s+(?:\p{{Lu}}[\p{{L}}\p{{N}}'’.-]*\s+){{1,4}}{STREET_SUFFIX}(?-u:\b)\.?(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|#|Room|Rm)\.?\s*[A-Za-z0-9-]+)?"),
+            format!(r"(?-u:\b)(?:\d{{1,5}}/)?\d{{1,6}}[A-Za-z]?\s+\p{{Lu}}[\p{{L}}\p{{N}}'’.-]*\s+(?:(?:\p{{Lu}}[\p{{L}}\p{{N}}'’.-]*|\d{{1,5}})\s+){{0,3}}{STREET_SUFFIX}(?-u:\b)\.?(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|#|Room|Rm)\.?\s*[A-Za-z0-9-]+)?"),
             0,
             None,
             0.85,
@@ -483,6 +483,17 @@ fn specs() -> Vec<(Spec, String)> {
                 .collect();
             d
         },
+        // A street named without a house number after a word that places something on it
+        // (`shows on Marina Fort Street`, `enter on Hoge Wei 32 St.`): Safe Harbor removes
+        // streets, not only street addresses. Only the unambiguous street types.
+        s(
+            "street-named",
+            "street",
+            r"(?-u:\b)(?:on|at|along|off|near|of)[ \t]+((?:\p{Lu}[\p{L}'’.-]*[ \t]+){1,3}(?:\d{1,5}[ \t]+)?(?:(?:Street|Avenue|Road|Boulevard|Lane|Drive|Parkway|Highway|Terrace)(?-u:\b)|(?:St|Ave|Rd|Blvd)\.))".into(),
+            1,
+            None,
+            0.75,
+        ),
         // A street of any country's naming (`Kojetická 7`, `Strandbråten 47`, `Před Rybníkem
         // 36`) right after words that announce an address: the words carry the evidence that
         // a street type gives elsewhere, so a dose (`Metformin 500`) stays out.
@@ -601,7 +612,7 @@ impl AddressBlock {
             ))?,
             // One address line: after a comma or line break (`strong`), or a space.
             segment: Regex::new(
-                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{2,})?)[ \t]*)+)|[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|studio|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?|RD[ \t]\d{1,3})|(?P<post>[A-Z]{1,2}-\d{4,5}|[AC-FHKNPRTV-Y]\d{2}[ \t]?[AC-FHKNPRTV-Y\d]{4}|\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{3,6}|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<region>\d{1,2})|(?P<caps>\p{Lu}{2,}(?:['’-]\p{Lu}+)*(?:[ \t]+\p{Lu}+(?:['’-]\p{Lu}+)*){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}))(?:[ \t]*\(\p{Lu}\p{L}*\)|\b)",
+                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{2,})?)[ \t]*)+)|[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|studio|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?|RD[ \t]\d{1,3})|(?P<post>[A-Z]{1,2}-\d{4,5}|[AC-FHKNPRTV-Y]\d{2}[ \t]?[AC-FHKNPRTV-Y\d]{4}|\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{3,6}|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<region>\d{1,2})|(?P<caps>\p{Lu}{2,}(?:['’-]\p{Lu}+)*(?:[ \t]+\p{Lu}+(?:['’-]\p{Lu}+)*){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on|u|v|z|na|nad|pod|ob|bei)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}))(?:[ \t]*\(\p{Lu}\p{L}*\)|\b)",
             )?,
         })
     }
@@ -3156,6 +3167,23 @@ mod tests {
             assert_eq!(cats(text), [("street", a.to_owned())], "{text}");
         }
         assert!(cats("He was moved to Ward 7 overnight").is_empty());
+        // A number inside the street's name, and a street named without a house number.
+        for (text, a) in [
+            (
+                "The bus drops you off at 87818 Dalmatinova 68 St.",
+                "87818 Dalmatinova 68 St",
+            ),
+            (
+                "early shows on Marina Fort Street were",
+                "Marina Fort Street",
+            ),
+            (
+                "Pedestrians must enter on Hoge Wei 32 St. first",
+                "Hoge Wei 32 St",
+            ),
+        ] {
+            assert_eq!(cats(text), [("street", a.to_owned())], "{text}");
+        }
         assert!(cats("Started Metformin 500 mg at home").is_empty());
     }
 
