@@ -42,8 +42,9 @@ def faker_names():
     for m in pkgutil.iter_modules(person.__path__):
         provider = importlib.import_module(f"faker.providers.person.{m.name}").Provider(Generator())
         for attrs, into in (
-            (("first_names", "first_names_male", "first_names_female", "first_names_nonbinary"), first),
-            (("last_names", "last_names_male", "last_names_female"), last),
+            (("first_names", "first_names_male", "first_names_female", "first_names_nonbinary",
+              "first_romanized_names"), first),
+            (("last_names", "last_names_male", "last_names_female", "last_romanized_names"), last),
         ):
             for a in attrs:
                 v = getattr(provider, a, ())

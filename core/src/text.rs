@@ -1697,9 +1697,12 @@ impl NameLexicon {
                 if stop(a - 1) {
                     break;
                 }
+                // Before a middle initial stands the given name (`emidio p lombardo`), which
+                // needs fewer letters' evidence than a word alone.
+                let before_initial = a < i && initial(a) && lettered(a - 1, 3, -SHAPE_SCALE);
                 if initial(a - 1) || flags_of(a - 1) & GIVEN != 0 {
                     a -= 1;
-                } else if !unknown_taken && takes_unknown(a - 1) {
+                } else if !unknown_taken && (takes_unknown(a - 1) || before_initial) {
                     unknown_taken = true;
                     a -= 1;
                 } else {
@@ -2942,6 +2945,11 @@ mod tests {
 
     #[test]
     fn names_no_lexicon_knows_by_their_letters() {
+        // The given name before a middle initial, in a text without capitals too.
+        assert_eq!(
+            cats("contact hyuuma t. maida for the keys"),
+            [("name", "hyuuma t. maida".into())]
+        );
         // Mid-sentence alone, two in a row at a sentence start, or next to a known name.
         assert_eq!(
             cats("Yesterday we met Monjeau at the clinic."),
