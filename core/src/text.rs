@@ -494,6 +494,15 @@ fn specs() -> Vec<(Spec, String)> {
             None,
             0.75,
         ),
+        // Whose relative (`Usamov's wife`): a possessive before a kin word names a person.
+        s(
+            "name-kin",
+            "name",
+            r"(?-u:\b)(\p{Lu}\p{Ll}[\p{L}-]*)(?:'s|’s)[ \t]+(?:wife|husband|partner|son|daughter|mother|father|sister|brother|children|kids|grandmother|grandfather|grandson|granddaughter|aunt|uncle|niece|nephew|fianc[ée]e?|girlfriend|boyfriend|widow|widower)(?-u:\b)".into(),
+            1,
+            Some(not_common_word),
+            0.7,
+        ),
         // A street of any country's naming (`Kojetická 7`, `Strandbråten 47`, `Před Rybníkem
         // 36`) right after words that announce an address: the words carry the evidence that
         // a street type gives elsewhere, so a dose (`Metformin 500`) stays out.
@@ -553,7 +562,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "name-context",
             "name",
-            r"(?:\b(?i:patient|pt|name|(?:my\s+)?name\s+is|called|named|i\s+am|i'm|dear|hello|hi|hey|seen by|signed by|attending|physician|provider|dictated by|referred by|surgeon|nurse|contact|guardian|mother|father|spouse|wife|husband|son|daughter)\s*:?\s+)(\p{Lu}\p{Ll}[\p{L}'’-]*(?:\s+(?:\p{Lu}\.|\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*)){0,2})".into(),
+            r"(?:\b(?i:patient|pt|name|(?:my\s+)?name\s+is|called|named|married|i\s+am|i'm|dear|hello|hi|hey|thanks|thank\s+you,?|greetings|regards,?|sincerely,?|cc|attn|(?:seen|signed|cosigned|co-signed|dictated|referred|reviewed|examined|evaluated|approved|verified|transcribed|accompanied|visited|witnessed|authored|prepared)\s+by|attending|physician|provider|surgeon|nurse|contact|guardian|caregiver|mother|father|spouse|wife|husband|partner|son|daughter|sister|brother|grandmother|grandfather|aunt|uncle|niece|nephew|fianc[ée]e?|girlfriend|boyfriend|roommate|neighbou?r)\s*:?\s+)(\p{Lu}\p{Ll}[\p{L}'’-]*(?:\s+(?:\p{Lu}\.|\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*)){0,2})".into(),
             1,
             Some(not_common_word),
             0.7,
@@ -2596,6 +2605,52 @@ fn not_common_word(s: &str) -> bool {
         "Miss",
         "Prof",
         "Mx",
+        // Services that see, review and sign as a person does (`evaluated by Neurology`).
+        "Cardiology",
+        "Neurology",
+        "Radiology",
+        "Oncology",
+        "Urology",
+        "Nephrology",
+        "Pulmonology",
+        "Gastroenterology",
+        "Dermatology",
+        "Endocrinology",
+        "Hematology",
+        "Rheumatology",
+        "Psychiatry",
+        "Psychology",
+        "Pediatrics",
+        "Orthopedics",
+        "Surgery",
+        "Anesthesia",
+        "Pharmacy",
+        "Nursing",
+        "Social",
+        "Physical",
+        "Occupational",
+        "Speech",
+        "Nutrition",
+        "Dietary",
+        "Hospice",
+        "Palliative",
+        "Emergency",
+        "Medicine",
+        "Internal",
+        "Family",
+        "Primary",
+        "Infectious",
+        "Case",
+        "Team",
+        "Staff",
+        "Clinic",
+        "Hospital",
+        "Lab",
+        "Laboratory",
+        "Therapy",
+        "Security",
+        "Chaplain",
+        "Interpreter",
     ];
     let first = s.split_whitespace().next().unwrap_or("");
     !STOP.contains(&first)
@@ -2817,6 +2872,19 @@ mod tests {
             cats("seen by Dr. Maria Lopez today"),
             [("name", "Maria Lopez".into())]
         );
+        // Words of signing, copying, thanking and kinship before a name no lexicon knows, and a
+        // possessive before a kin word; a service that reviews is no person.
+        for (text, name) in [
+            ("The chart was reviewed by Shovda yesterday.", "Shovda"),
+            ("Cc: Quionia", "Quionia"),
+            ("Thanks Shovda for the update.", "Shovda"),
+            ("Her niece Irenka visits weekly.", "Irenka"),
+            ("Usamov's wife called this morning.", "Usamov"),
+        ] {
+            assert_eq!(cats(text), [("name", name.to_owned())], "{text}");
+        }
+        assert!(cats("Evaluated by Neurology today.").is_empty());
+        assert!(cats("The Patient's wife called.").is_empty());
         assert_eq!(
             cats("lives at 847 Tremblay Crossroad Apt 3"),
             [("street", "847 Tremblay Crossroad Apt 3".into())]
