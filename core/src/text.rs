@@ -207,6 +207,10 @@ const STREET_COMPOUND: &str = r"(?:katu|tie|kuja|polku|gatan|gata|vägen|väg|ve
 const STREET_PREFIX: &str = r"(?:Via|Viale|Vicolo|Corso|Piazza|Piazzale|Largo|Rua|Avenida|Av\.|Travessa|Praça|Calle|Carrera|Camino|Paseo|Plaza|Ronda|Rambla|Rue|Avenue|Boulevard|Bd\.?|Chemin|Allée|Impasse|Quai|Ulica|ul\.|Strada|Calea|Aleea)";
 const US_STATES: &str = r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|PR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)";
 
+/// The built-in detectors. Their word boundaries are ASCII (`(?-u:\b)`): with a Unicode `\b`
+/// anywhere in the set, the lazy DFA gives up at the first non-ASCII byte and the whole set
+/// runs on a slower engine. Every boundary here sits beside ASCII digits, letters or
+/// punctuation, where the two agree.
 fn specs() -> Vec<(Spec, String)> {
     let s =
         |id: &'static str, category: &'static str, pattern: String, group, validate, confidence| {
@@ -223,33 +227,33 @@ fn specs() -> Vec<(Spec, String)> {
             )
         };
     vec![
-        s("email", "email", r"(?i)\b[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}\b".into(), 0, None, 0.95),
-        s("url", "url", r#"(?i)\b(?:https?://|ftp://|www\.)[^\s<>"'()\[\]]+[^\s<>"'()\[\].,;:!?]"#.into(), 0, None, 0.9),
+        s("email", "email", r"(?i)(?-u:\b)[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}(?-u:\b)".into(), 0, None, 0.95),
+        s("url", "url", r#"(?i)(?-u:\b)(?:https?://|ftp://|www\.)[^\s<>"'()\[\]]+[^\s<>"'()\[\].,;:!?]"#.into(), 0, None, 0.9),
         s(
             "domain",
             "url",
-            r#"(?i)\b[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.(?:com|org|net|edu|gov|mil|info|biz|io|co|us|uk|de|fr|nl|it|es|ca|au|ru|ch|se|no|dk|fi|jp|cn|in|br|mx|pl|be|at|cz|il|nz|ie|pt|gr|hu|ro|za|kr|tw|sg|hk|eu|me|tv|cc|ly|ai|app|dev|health|hospital)\b(?:/[^\s<>"']*)?"#.into(),
+            r#"(?i)(?-u:\b)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.(?:com|org|net|edu|gov|mil|info|biz|io|co|us|uk|de|fr|nl|it|es|ca|au|ru|ch|se|no|dk|fi|jp|cn|in|br|mx|pl|be|at|cz|il|nz|ie|pt|gr|hu|ro|za|kr|tw|sg|hk|eu|me|tv|cc|ly|ai|app|dev|health|hospital)(?-u:\b)(?:/[^\s<>"']*)?"#.into(),
             0,
             None,
             0.6,
         ),
-        s("ipv4", "ip_address", r"\b(?:\d{1,3}\.){3}\d{1,3}\b".into(), 0, Some(valid_ipv4), 0.9),
-        s("ipv6", "ip_address", r"(?i)(?:\b[0-9a-f]{1,4}|)(?::[0-9a-f]{0,4}){2,7}(?:%\w+)?".into(), 0, Some(valid_ipv6), 0.9),
-        s("ssn-dashed", "ssn", r"\b\d{3}-\d{2}-\d{4}\b|\b\d{3} \d{2} \d{4}\b".into(), 0, Some(valid_ssn_loose), 0.85),
+        s("ipv4", "ip_address", r"(?-u:\b)(?:\d{1,3}\.){3}\d{1,3}(?-u:\b)".into(), 0, Some(valid_ipv4), 0.9),
+        s("ipv6", "ip_address", r"(?i)(?:(?-u:\b)[0-9a-f]{1,4}|)(?::[0-9a-f]{0,4}){2,7}(?:%\w+)?".into(), 0, Some(valid_ipv6), 0.9),
+        s("ssn-dashed", "ssn", r"(?-u:\b)\d{3}-\d{2}-\d{4}(?-u:\b)|(?-u:\b)\d{3} \d{2} \d{4}(?-u:\b)".into(), 0, Some(valid_ssn_loose), 0.85),
         s(
             "ssn-context",
             "ssn",
-            r"(?i)\b(?:ssn|social security(?: number| no\.?| #)?|ss#)\s*(?:#|:|is|number)?\s*:?\s*(\d{3}[- ]?\d{2}[- ]?\d{4})\b".into(),
+            r"(?i)(?-u:\b)(?:ssn|social security(?: number| no\.?| #)?|ss#)\s*(?:#|:|is|number)?\s*:?\s*(\d{3}[- ]?\d{2}[- ]?\d{4})(?-u:\b)".into(),
             1,
             None,
             0.95,
         ),
-        s("credit-card", "account", r"\b(?:\d[ -]?){11,18}\d\b".into(), 0, Some(valid_card), 0.9),
+        s("credit-card", "account", r"(?-u:\b)(?:\d[ -]?){11,18}\d(?-u:\b)".into(), 0, Some(valid_card), 0.9),
         // A card number that words announce: any issuer prefix, 12 to 19 digits, Luhn.
         s(
             "credit-card-context",
             "account",
-            r"(?i)\b(?:credit|debit|payment|bank)\s+card(?:\s+(?:number|no\.?|#))?\s*:?\s*((?:\d[ -]?){11,18}\d)\b".into(),
+            r"(?i)(?-u:\b)(?:credit|debit|payment|bank)\s+card(?:\s+(?:number|no\.?|#))?\s*:?\s*((?:\d[ -]?){11,18}\d)(?-u:\b)".into(),
             1,
             Some(valid_context_card),
             0.9,
@@ -257,7 +261,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "iban",
             "account",
-            r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,4})?\b".into(),
+            r"(?-u:\b)[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,4})?(?-u:\b)".into(),
             0,
             Some(valid_iban),
             0.9,
@@ -344,7 +348,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "date-dashed-month",
             "event_date",
-            format!(r"(?i)\b\d{{1,2}}-{MONTH}-(?:\d{{4}}|\d{{2}})\b|(?i)\b{MONTH}-(?:\d{{4}}|\d{{2}})\b"),
+            format!(r"(?i)(?-u:\b)\d{{1,2}}-{MONTH}-(?:\d{{4}}|\d{{2}})(?-u:\b)|(?i)(?-u:\b){MONTH}-(?:\d{{4}}|\d{{2}})(?-u:\b)"),
             0,
             None,
             0.8,
@@ -352,7 +356,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "age-over-89",
             "age",
-            r"(?i)\b(?:(?:9\d|1[01]\d)\s*(?:-|\s)?(?:y/?o\b|yo\b|y\.o\.|years?[- ]old|year-old|yrs?[- ]old)|(?:aged?|age:)\s*(?:9\d|1[01]\d)\b)".into(),
+            r"(?i)(?-u:\b)(?:(?:9\d|1[01]\d)\s*(?:-|\s)?(?:y/?o(?-u:\b)|yo(?-u:\b)|y\.o\.|years?[- ]old|year-old|yrs?[- ]old)|(?:aged?|age:)\s*(?:9\d|1[01]\d)(?-u:\b))".into(),
             0,
             None,
             0.9,
@@ -360,7 +364,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "mrn-context",
             "mrn",
-            r"(?i)\b(?:mrn|medical record(?: number| no\.?| #)?|chart(?: number| no\.?| #))\s*(?:#|:|is|number)?\s*:?\s*([A-Z0-9][A-Z0-9-]{3,19})\b".into(),
+            r"(?i)(?-u:\b)(?:mrn|medical record(?: number| no\.?| #)?|chart(?: number| no\.?| #))\s*(?:#|:|is|number)?\s*:?\s*([A-Z0-9][A-Z0-9-]{3,19})(?-u:\b)".into(),
             1,
             Some(has_digit),
             0.95,
@@ -368,7 +372,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "account-context",
             "account",
-            r"(?i)\b(?:acct|account|invoice|claim)(?: number| no\.?| #)?\s*(?:#|:|is)?\s*:?\s*([A-Z0-9][A-Z0-9-]{3,24})\b".into(),
+            r"(?i)(?-u:\b)(?:acct|account|invoice|claim)(?: number| no\.?| #)?\s*(?:#|:|is)?\s*:?\s*([A-Z0-9][A-Z0-9-]{3,24})(?-u:\b)".into(),
             1,
             Some(has_digit),
             0.9,
@@ -376,7 +380,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "plan-id-context",
             "health_plan_id",
-            r"(?i)\b(?:member|subscriber|policy|beneficiary|insurance|medicaid|medicare|health plan)\s*(?:id|number|no\.?|#)\s*(?:#|:|is)?\s*:?\s*([A-Z0-9][A-Z0-9-]{3,24})\b".into(),
+            r"(?i)(?-u:\b)(?:member|subscriber|policy|beneficiary|insurance|medicaid|medicare|health plan)\s*(?:id|number|no\.?|#)\s*(?:#|:|is)?\s*:?\s*([A-Z0-9][A-Z0-9-]{3,24})(?-u:\b)".into(),
             1,
             Some(has_digit),
             0.9,
@@ -384,7 +388,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "license-context",
             "license",
-            r"(?i)\b(?:driver'?s?\s+licen[cs]e|licen[cs]e|DL|NPI|DEA)(?:\s+(?:number|no\.?|#))?\s*(?:#|:|is)?\s*:?\s*([A-Z0-9][A-Z0-9-]{4,14})\b".into(),
+            r"(?i)(?-u:\b)(?:driver'?s?\s+licen[cs]e|licen[cs]e|DL|NPI|DEA)(?:\s+(?:number|no\.?|#))?\s*(?:#|:|is)?\s*:?\s*([A-Z0-9][A-Z0-9-]{4,14})(?-u:\b)".into(),
             1,
             Some(has_digit),
             0.9,
@@ -392,16 +396,16 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "passport-context",
             "passport",
-            r"(?i)\bpassport(?:\s+(?:number|no\.?|#))?\s*(?:#|:|is)?\s*:?\s*([A-Z0-9]{6,12})\b".into(),
+            r"(?i)(?-u:\b)passport(?:\s+(?:number|no\.?|#))?\s*(?:#|:|is)?\s*:?\s*([A-Z0-9]{6,12})(?-u:\b)".into(),
             1,
             Some(has_digit),
             0.9,
         ),
-        s("vin", "vehicle_id", r"\b[A-HJ-NPR-Z0-9]{17}\b".into(), 0, Some(valid_vin), 0.9),
+        s("vin", "vehicle_id", r"(?-u:\b)[A-HJ-NPR-Z0-9]{17}(?-u:\b)".into(), 0, Some(valid_vin), 0.9),
         s(
             "device-context",
             "device_id",
-            r"(?i)\b(?:serial|device|udi|implant)(?:\s+(?:number|no\.?|#|id))?\s*(?:#|:|is)?\s*:?\s*([A-Z0-9(][A-Z0-9()-]{5,40})".into(),
+            r"(?i)(?-u:\b)(?:serial|device|udi|implant)(?:\s+(?:number|no\.?|#|id))?\s*(?:#|:|is)?\s*:?\s*([A-Z0-9(][A-Z0-9()-]{5,40})".into(),
             1,
             Some(has_digit),
             0.85,
@@ -409,7 +413,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "zip-state",
             "zip",
-            format!(r"\b{US_STATES},?\s+(\d{{5}}(?:-\d{{4}})?)\b"),
+            format!(r"(?-u:\b){US_STATES},?\s+(\d{{5}}(?:-\d{{4}})?)(?-u:\b)"),
             1,
             None,
             0.9,
@@ -417,7 +421,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "zip-context",
             "zip",
-            r"(?i)\b(?:zip(?:\s*code)?|postal\s*code|post\s*code|postcode|cep|plz|código\s+postal|code\s+postal|codice\s+postale|postnummer|postinumero|kod\s+pocztowy)(?:\s+is)?\s*:?\s*(\d{5}-\d{4}|\d{5}-\d{3}|\d{4}-\d{3}|\d{2}-\d{3}|[A-Za-z]\d[A-Za-z]\s?\d[A-Za-z]\d|\d{4}\s?[A-Za-z]{2}|\d{3}\s\d{2}|\d{3,5})\b".into(),
+            r"(?i)(?-u:\b)(?:zip(?:\s*code)?|postal\s*code|post\s*code|postcode|cep|plz|código\s+postal|code\s+postal|codice\s+postale|postnummer|postinumero|kod\s+pocztowy)(?:\s+is)?\s*:?\s*(\d{5}-\d{4}|\d{5}-\d{3}|\d{4}-\d{3}|\d{2}-\d{3}|[A-Za-z]\d[A-Za-z]\s?\d[A-Za-z]\d|\d{4}\s?[A-Za-z]{2}|\d{3}\s\d{2}|\d{3,5})(?-u:\b)".into(),
             1,
             None,
             0.95,
@@ -538,7 +542,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street-corner",
             "street",
-            r"(?i:\b(?:the\s+)?corner\s+of)[ \t]+(?:[\p{L}.'’-]+[ \t]+){0,3}\d{1,5}[A-Za-z]?(?:[ \t]+[\p{L}.'’-]+){0,3}?[ \t]+(?i:and|&)[ \t]+[\p{L}\d][\p{L}\d.'’-]*(?:[ \t]+\p{L}[\p{L}.'’-]*)?".into(),
+            r"(?i:(?-u:\b)(?:the\s+)?corner\s+of)[ \t]+(?:[\p{L}.'’-]+[ \t]+){0,3}\d{1,5}[A-Za-z]?(?:[ \t]+[\p{L}.'’-]+){0,3}?[ \t]+(?i:and|&)[ \t]+[\p{L}\d][\p{L}\d.'’-]*(?:[ \t]+\p{L}[\p{L}.'’-]*)?".into(),
             0,
             None,
             0.8,
@@ -546,7 +550,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "po-box",
             "street",
-            r"(?i)\bP\.?\s?O\.?\s+Box\s+\d+\b".into(),
+            r"(?i)(?-u:\b)P\.?\s?O\.?\s+Box\s+\d+(?-u:\b)".into(),
             0,
             None,
             0.9,
@@ -554,7 +558,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "name-title",
             "name",
-            r"\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Rev|Sr|Sra|Srta)\.?\s+((?:\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*|\p{Lu}\.)(?:\s+(?:\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*|\p{Lu}\.)){0,2})".into(),
+            r"(?-u:\b)(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Rev|Sr|Sra|Srta)\.?\s+((?:\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*|\p{Lu}\.)(?:\s+(?:\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*|\p{Lu}\.)){0,2})".into(),
             1,
             None,
             0.85,
@@ -562,7 +566,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "name-context",
             "name",
-            r"(?:\b(?i:patient|pt|name|(?:my\s+)?name\s+is|called|named|married|i\s+am|i'm|dear|hello|hi|hey|thanks|thank\s+you,?|greetings|regards,?|sincerely,?|cc|attn|(?:seen|signed|cosigned|co-signed|dictated|referred|reviewed|examined|evaluated|approved|verified|transcribed|accompanied|visited|witnessed|authored|prepared)\s+by|attending|physician|provider|surgeon|nurse|contact|guardian|caregiver|mother|father|spouse|wife|husband|partner|son|daughter|sister|brother|grandmother|grandfather|aunt|uncle|niece|nephew|fianc[ée]e?|girlfriend|boyfriend|roommate|neighbou?r)\s*:?\s+)(\p{Lu}\p{Ll}[\p{L}'’-]*(?:\s+(?:\p{Lu}\.|\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*)){0,2})".into(),
+            r"(?:(?-u:\b)(?i:patient|pt|name|(?:my\s+)?name\s+is|called|named|married|i\s+am|i'm|dear|hello|hi|hey|thanks|thank\s+you,?|greetings|regards,?|sincerely,?|cc|attn|(?:seen|signed|cosigned|co-signed|dictated|referred|reviewed|examined|evaluated|approved|verified|transcribed|accompanied|visited|witnessed|authored|prepared)\s+by|attending|physician|provider|surgeon|nurse|contact|guardian|caregiver|mother|father|spouse|wife|husband|partner|son|daughter|sister|brother|grandmother|grandfather|aunt|uncle|niece|nephew|fianc[ée]e?|girlfriend|boyfriend|roommate|neighbou?r)\s*:?\s+)(\p{Lu}\p{Ll}[\p{L}'’-]*(?:\s+(?:\p{Lu}\.|\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*)){0,2})".into(),
             1,
             Some(not_common_word),
             0.7,
