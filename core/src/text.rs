@@ -209,8 +209,9 @@ const US_STATES: &str = r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|
 
 /// The built-in detectors. Their word boundaries are ASCII (`(?-u:\b)`): with a Unicode `\b`
 /// anywhere in the set, the lazy DFA gives up at the first non-ASCII byte and the whole set
-/// runs on a slower engine. Every boundary here sits beside ASCII digits, letters or
-/// punctuation, where the two agree.
+/// runs on a slower engine. Every boundary here has an ASCII digit, letter or punctuation
+/// mark on the pattern's side, where the two agree; a pattern that starts at a letter of any
+/// script says what may stand before it instead (`name-kin`).
 fn specs() -> Vec<(Spec, String)> {
     let s =
         |id: &'static str, category: &'static str, pattern: String, group, validate, confidence| {
@@ -502,7 +503,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "name-kin",
             "name",
-            r"(?-u:\b)(\p{Lu}\p{Ll}[\p{L}-]*)(?:'s|’s)[ \t]+(?:wife|husband|partner|son|daughter|mother|father|sister|brother|children|kids|grandmother|grandfather|grandson|granddaughter|aunt|uncle|niece|nephew|fianc[ée]e?|girlfriend|boyfriend|widow|widower)(?-u:\b)".into(),
+            r"(?:^|[^\p{L}\p{N}'’-])(\p{Lu}\p{Ll}[\p{L}-]*)(?:'s|’s)[ \t]+(?:wife|husband|partner|son|daughter|mother|father|sister|brother|children|kids|grandmother|grandfather|grandson|granddaughter|aunt|uncle|niece|nephew|fianc[ée]e?|girlfriend|boyfriend|widow|widower)(?-u:\b)".into(),
             1,
             Some(not_common_word),
             0.7,
@@ -2884,6 +2885,7 @@ mod tests {
             ("Thanks Shovda for the update.", "Shovda"),
             ("Her niece Irenka visits weekly.", "Irenka"),
             ("Usamov's wife called this morning.", "Usamov"),
+            ("Later, Ólafsdóttir's son called.", "Ólafsdóttir"),
         ] {
             assert_eq!(cats(text), [("name", name.to_owned())], "{text}");
         }
