@@ -1338,6 +1338,8 @@ const NAME_STOP: &[&str] = &[
     "TRICARE",
     "UNITEDHEALTHCARE",
     "WELLCARE",
+    // Sodium on a lab line (`Na 140, K 4.1`), which the surname lexicon also holds.
+    "NA",
 ];
 
 impl NameLexicon {
@@ -2890,6 +2892,7 @@ mod tests {
             assert_eq!(cats(text), [("name", name.to_owned())], "{text}");
         }
         assert!(cats("Evaluated by Neurology today.").is_empty());
+        assert!(cats("Lab: Na 140, Cl 102.").is_empty());
         assert!(cats("The Patient's wife called.").is_empty());
         assert_eq!(
             cats("lives at 847 Tremblay Crossroad Apt 3"),
