@@ -564,10 +564,13 @@ fn specs() -> Vec<(Spec, String)> {
             None,
             0.85,
         ),
+        // A name after a word that introduces one; in a script without capitals (Han, Hangul,
+        // Thai, Hebrew, Arabic, Devanagari) the word is the only evidence, so the whole run of
+        // that script's words after it is the name.
         s(
             "name-context",
             "name",
-            r"(?:(?-u:\b)(?i:patient|pt|name|(?:my\s+)?name\s+is|called|named|married|i\s+am|i'm|dear|hello|hi|hey|thanks|thank\s+you,?|greetings|regards,?|sincerely,?|cc|attn|(?:seen|signed|cosigned|co-signed|dictated|referred|reviewed|examined|evaluated|approved|verified|transcribed|accompanied|visited|witnessed|authored|prepared)\s+by|attending|physician|provider|surgeon|nurse|contact|guardian|caregiver|mother|father|spouse|wife|husband|partner|son|daughter|sister|brother|grandmother|grandfather|aunt|uncle|niece|nephew|fianc[ée]e?|girlfriend|boyfriend|roommate|neighbou?r)\s*:?\s+)(\p{Lu}\p{Ll}[\p{L}'’-]*(?:\s+(?:\p{Lu}\.|\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*)){0,2})".into(),
+            r"(?:(?-u:\b)(?i:patient|pt|name|(?:my\s+)?name\s+is|called|named|married|i\s+am|i'm|dear|hello|hi|hey|thanks|thank\s+you,?|greetings|regards,?|sincerely,?|cc|attn|(?:seen|signed|cosigned|co-signed|dictated|referred|reviewed|examined|evaluated|approved|verified|transcribed|accompanied|visited|witnessed|authored|prepared)\s+by|attending|physician|provider|surgeon|nurse|contact|guardian|caregiver|mother|father|spouse|wife|husband|partner|son|daughter|sister|brother|grandmother|grandfather|aunt|uncle|niece|nephew|fianc[ée]e?|girlfriend|boyfriend|roommate|neighbou?r)\s*:?\s+)(\p{Lu}\p{Ll}[\p{L}'’-]*(?:\s+(?:\p{Lu}\.|\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*)){0,2}|[\p{Han}\p{Hangul}\p{Hiragana}\p{Katakana}\p{Thai}\p{Hebrew}\p{Arabic}\p{Devanagari}\p{Mn}\p{Mc}]+(?:[ \t][\p{Han}\p{Hangul}\p{Hiragana}\p{Katakana}\p{Thai}\p{Hebrew}\p{Arabic}\p{Devanagari}\p{Mn}\p{Mc}]+){0,3})".into(),
             1,
             Some(not_common_word),
             0.7,
@@ -2893,6 +2896,14 @@ mod tests {
         }
         assert!(cats("Evaluated by Neurology today.").is_empty());
         assert!(cats("Lab: Na 140, Cl 102.").is_empty());
+        // Scripts without capitals: the introducing word is the evidence.
+        for (text, name) in [
+            ("Patient 山本 美加子 was seen today.", "山本 美加子"),
+            ("Referred by 김숙자 for evaluation.", "김숙자"),
+            ("Dear דוד חן, your results are ready.", "דוד חן"),
+        ] {
+            assert_eq!(cats(text), [("name", name.to_owned())], "{text}");
+        }
         assert!(cats("The Patient's wife called.").is_empty());
         assert_eq!(
             cats("lives at 847 Tremblay Crossroad Apt 3"),
