@@ -2466,9 +2466,14 @@ fn valid_ssn_loose(s: &str) -> bool {
         && !d.iter().all(|&x| x == d.first().copied().unwrap_or(10))
 }
 
+/// A phone number without its extension (`x12`, `ext. 12`), whose digits are not the number's.
+fn without_extension(s: &str) -> &str {
+    s.split(['x', 'X', 'e', 'E']).next().unwrap_or(s)
+}
+
 /// NANP: area code and exchange start with 2-9.
 fn valid_nanp(s: &str) -> bool {
-    let mut d = digits_of(s.split(['x', 'e', 'E', 'X']).next().unwrap_or(s));
+    let mut d = digits_of(without_extension(s));
     if d.len() == 11 && d.first() == Some(&1) {
         d.remove(0);
     }
@@ -2476,8 +2481,7 @@ fn valid_nanp(s: &str) -> bool {
 }
 
 fn valid_intl_phone(s: &str) -> bool {
-    // The extension's digits are not the number's.
-    let d = digits_of(s.split(['x', 'X', 'e']).next().unwrap_or(s));
+    let d = digits_of(without_extension(s));
     // E.164 numbers have at most 15 digits; `00` dials out in most countries (`0049 30 ...`).
     let max = if d.starts_with(&[0, 0]) { 17 } else { 15 };
     (8..=max).contains(&d.len()) && s.chars().any(|c| matches!(c, ' ' | '-' | '.' | '(' | '+'))
@@ -2488,7 +2492,7 @@ fn valid_intl_phone(s: &str) -> bool {
 /// against NANP's area and exchange rules: that is how a phone is written, and made-up or test
 /// numbers (`159-278-5620`) identify as much as real ones.
 fn valid_grouped_phone(s: &str) -> bool {
-    let number = s.split(['x', 'X', 'e']).next().unwrap_or(s).trim_end();
+    let number = without_extension(s).trim_end();
     let d = digits_of(number);
     let groups: Vec<usize> = number
         .split([' ', '.', '-', '(', ')', '+'])
