@@ -198,13 +198,13 @@ const MONTH: &str = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|Ju
 /// Street types after the name: USPS Publication 28's suffixes, the British ones, and the
 /// Australian standard's (AS/NZS 4819) less ambiguous ones (`Circuit`, `Wynd`), not words such
 /// as `End`, `Line` or `Block` that a note uses for other things.
-const STREET_SUFFIX: &str = r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Crossroad|Crossing|Extension|Trail|Trl|Square|Sq|Loop|Row|Alley|Plaza|Heights|Path|Pike|Ridge|Point|Pt|Park|Station|Route|Rte|Mall|Walk|Hill|Hills|Landing|Manor|Meadows?|Mill|Pass|Port|Springs?|View|Village|Ville|Harbor|Glen|Grove|Haven|Estates?|Fork|Field|Falls|Expressway|Expy|Freeway|Fwy|Annex|Arcade|Bayou|Beach|Bend|Bluffs?|Brooks?|Bypass|Canyon|Causeway|Cliffs?|Commons?|Corners?|Courts|Coves?|Creek|Crescent|Cres|Crest|Crossroads|Dale|Esplanade|Ferry|Fields|Forges?|Forks|Fort|Gardens?|Gateway|Glens|Greens?|Groves?|Harbors|Hollow|Inlet|Islands?|Isle|Junctions?|Knolls?|Lakes?|Manors|Mews|Mills|Motorway|Mountains?|Orchard|Oval|Parks|Passage|Plains?|Points|Ports|Prairie|Rapids?|Ridges|River|Roads|Shoals?|Shores?|Squares|Streets|Summit|Trace|Turnpike|Valleys?|Viaduct|Views|Villages|Vista|Walks|Ways|Close|Rise|Parade|Quay|Wharf|Promenade|Branch|Bridge|Burgs?|Camp|Cape|Centers?|Circles|Club|Course|Curve|Dam|Divide|Drives|Extensions|Fall|Flats?|Fords?|Forest|Keys?|Land|Lights?|Loaf|Locks?|Lodge|Mission|Mount|Neck|Overpass|Parkways|Pines?|Radial|Ramp|Ranch|Rest|Rue|Run|Skyway|Spurs?|Stravenue|Stream|Throughway|Track|Trafficway|Tunnel|Underpass|Unions?|Via|Wall|Wells?|Access|Alleyway|Amble|Anchorage|Approach|Brae|Broadway|Centre|Chase|Circuit|Circus|Colonnade|Concourse|Copse|Courtyard|Crossway|Cutting|Dell|Driveway|Fairway|Firetrail|Footway|Foreshore|Front|Frontage|Gates?|Glade|Grange|Gully|Highroad|Interchange|Laneway|Lees|Link|Lookout|Meander|Mew|Nook|Outlook|Parklands|Pathway|Plateau|Quad|Quays|Ramble|Reach|Reserve|Retreat|Ride|Ridgeway|Riverway|Riviera|Roadside|Roadway|Rotary|Siding|Slope|Strand|Subway|Tarn|Thoroughfare|Tollway|Tor|Towers|Trunkway|Vale|Villas|Wade|Walkway|Wynd)";
+const STREET_SUFFIX: &str = r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Crossroad|Crossing|Extension|Trail|Trl|Square|Sq|Loop|Row|Alley|Plaza|Heights|Path|Pike|Ridge|Point|Pt|Park|Station|Route|Rte|Mall|Walk|Hill|Hills|Landing|Manor|Meadows?|Mill|Pass|Port|Springs?|View|Village|Ville|Harbor|Glen|Grove|Haven|Estates?|Fork|Field|Falls|Expressway|Expy|Freeway|Fwy|Annex|Arcade|Bayou|Beach|Bend|Bluffs?|Brooks?|Bypass|Canyon|Causeway|Cliffs?|Commons?|Corners?|Courts|Coves?|Creek|Crescent|Cres|Crest|Crossroads|Dale|Esplanade|Ferry|Fields|Forges?|Forks|Fort|Gardens?|Gateway|Glens|Greens?|Groves?|Harbors|Hollow|Inlet|Islands?|Isle|Junctions?|Knolls?|Lakes?|Manors|Mews|Mills|Motorway|Mountains?|Orchard|Oval|Parks|Passage|Plains?|Points|Ports|Prairie|Rapids?|Ridges|River|Roads|Shoals?|Shores?|Squares|Streets|Summit|Trace|Turnpike|Valleys?|Viaduct|Views|Villages|Vista|Walks|Ways|Close|Rise|Parade|Quay|Wharf|Promenade|Branch|Bridge|Burgs?|Camp|Cape|Centers?|Circles|Club|Course|Curve|Dam|Divide|Drives|Extensions|Fall|Flats?|Fords?|Forest|Keys?|Land|Lights?|Loaf|Locks?|Lodge|Mission|Mount|Neck|Overpass|Parkways|Pines?|Radial|Ramp|Ranch|Rest|Rue|Run|Skyway|Spurs?|Stravenue|Stream|Throughway|Track|Trafficway|Tunnel|Underpass|Unions?|Via|Wall|Wells?|Access|Alleyway|Amble|Anchorage|Approach|Brae|Broadway|Centre|Chase|Circuit|Circus|Colonnade|Concourse|Copse|Courtyard|Crossway|Cutting|Dell|Driveway|Fairway|Firetrail|Footway|Foreshore|Front|Frontage|Gates?|Glade|Grange|Gully|Highroad|Interchange|Laneway|Lees|Link|Lookout|Meander|Mew|Nook|Outlook|Parklands|Pathway|Plateau|Quad|Quays|Ramble|Reach|Reserve|Retreat|Ride|Ridgeway|Riverway|Riviera|Roadside|Roadway|Rotary|Siding|Slope|Strand|Subway|Tarn|Thoroughfare|Tollway|Tor|Towers|Trunkway|Vale|Villas|Wade|Walkway|Wynd|Marg)";
 /// Street-type words that end a compound street name (Nordic, German, Dutch, Icelandic,
 /// Baltic): `Mannerheimintie 5`, `Drottninggatan 12`, `Parijsstraat 8`.
 const STREET_COMPOUND: &str = r"(?:katu|tie|kuja|polku|gatan|gata|vägen|väg|veien|vegen|vei|vej|gade|stræde|straße|strasse|str\.|weg|laan|straat|gracht|gasse|platz|plein|braut|vegur|stræti|iela|gatvė|tänav|allee|damm|ufer|pfad|chaussee|baan|steeg|dreef|singel|kade|dijk|stigen|torget|gränd|backen|bulevardi|kaari|väylä|aukio|puisto|ranta|bakken|stien|ringen|åsen|haugen|løkka|svingen|plassen|kroken|bråten|jordet|skogen|marka|gropa|lunden|alléen|vænget|plads)";
 /// Street-type words that open a street name (Romance languages, French, Slavic): `Via Roma
 /// 131`, `Rua Augusta 25`, `Calle Mayor 3`, `ul. Długa 4`.
-const STREET_PREFIX: &str = r"(?:Via|Viale|Vicolo|Corso|Piazza|Piazzale|Largo|Rua|Avenida|Av\.|Travessa|Praça|Calle|Carrera|Camino|Paseo|Plaza|Ronda|Rambla|Rue|Avenue|Boulevard|Bd\.?|Chemin|Allée|Impasse|Quai|Ulica|ul\.|Strada|Calea|Aleea)";
+const STREET_PREFIX: &str = r"(?:Via|Viale|Vicolo|Corso|Piazza|Piazzale|Largo|Rua|Avenida|Av\.|Travessa|Praça|Calle|Carrera|Camino|Paseo|Plaza|Ronda|Rambla|Rue|Avenue|Boulevard|Bd\.?|Chemin|Allée|Impasse|Quai|Ulica|ul\.|Strada|Calea|Aleea|Bulevardul|Soseaua|Șoseaua|Intrarea|Drumul|Jl\.|Jalan)";
 const US_STATES: &str = r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|PR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)";
 
 /// The built-in detectors. Their word boundaries are ASCII (`(?-u:\b)`): with a Unicode `\b`
@@ -430,7 +430,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street",
             "street",
-            format!(r"(?-u:\b)(?:\d{{1,5}}/)?\d{{1,6}}[A-Za-z]?\s+\p{{Lu}}[\p{{L}}\p{{N}}'’.-]*\s+(?:(?:\p{{Lu}}[\p{{L}}\p{{N}}'’.-]*|\d{{1,5}})\s+){{0,3}}{STREET_SUFFIX}(?-u:\b)\.?(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|#|Room|Rm)\.?\s*[A-Za-z0-9-]+)?"),
+            format!(r"(?-u:\b)(?:\d{{1,5}}/)?\d{{1,6}}[A-Za-z]?,?\s+\p{{Lu}}[\p{{L}}\p{{N}}'’.-]*\s+(?:(?:\p{{Lu}}[\p{{L}}\p{{N}}'’.-]*|\d{{1,5}})\s+){{0,3}}{STREET_SUFFIX}(?-u:\b)\.?(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|#|Room|Rm)\.?\s*[A-Za-z0-9-]+)?"),
             0,
             None,
             0.85,
@@ -446,7 +446,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street-prefix",
             "street",
-            format!(r"(?-u:\b){STREET_PREFIX}\s+(?:(?:d[aeiou]|de[il]?|della|delle|degli|dei|dos|das|du|des|la|le|les|y)\s+){{0,2}}\p{{Lu}}[\p{{L}}'’.-]*(?:\s+\p{{Lu}}[\p{{L}}'’.-]*){{0,3}},?\s+\d{{1,5}}[A-Za-z]?(?-u:\b)"),
+            format!(r"(?-u:\b){STREET_PREFIX}\s+(?:(?:d[aeiou]|de[il]?|della|delle|degli|dei|dos|das|du|des|la|le|les|y)\s+){{0,2}}\p{{Lu}}[\p{{L}}'’.-]*(?:\s+\p{{Lu}}[\p{{L}}'’.-]*){{0,3}},?\s+(?:(?:No|Nr|Nº)\.?\s*)?\d{{1,5}}[A-Za-z]?(?-u:\b)"),
             0,
             None,
             0.85,
@@ -629,7 +629,7 @@ impl AddressBlock {
             ))?,
             // One address line: after a comma or line break (`strong`), or a space.
             segment: Regex::new(
-                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{2,})?)[ \t]*)+)|[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|studio|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?|RD[ \t]\d{1,3})|(?P<post>[A-Z]{1,2}-\d{4,5}|[AC-FHKNPRTV-Y]\d{2}[ \t]?[AC-FHKNPRTV-Y\d]{4}|\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{3,6}|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<region>\d{1,2})|(?P<caps>\p{Lu}{2,}(?:['’-]\p{Lu}+)*(?:[ \t]+\p{Lu}+(?:['’-]\p{Lu}+)*){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on|u|v|z|na|nad|pod|ob|bei)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}))(?:[ \t]*\(\p{Lu}\p{L}*\)|\b)",
+                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{2,})?)[ \t]*)+)|[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|studio|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?|RD[ \t]\d{1,3}|(?:Bl|Sc|Ap|Et)\.[ \t]*\d{1,4})|(?P<post>[A-Z]{1,2}-\d{4,5}|[AC-FHKNPRTV-Y]\d{2}[ \t]?[AC-FHKNPRTV-Y\d]{4}|\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{3,6}|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<region>\d{1,2})|(?P<caps>\p{Lu}{2,}(?:['’-]\p{Lu}+)*(?:[ \t]+\p{Lu}+(?:['’-]\p{Lu}+)*){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on|u|v|z|na|nad|pod|ob|bei)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}))(?:[ \t]*\(\p{Lu}\p{L}*\)|\b)",
             )?,
         })
     }
@@ -3267,6 +3267,16 @@ mod tests {
             assert_eq!(cats(text), [("street", a.to_owned())], "{text}");
         }
         assert!(cats("He was moved to Ward 7 overnight").is_empty());
+        // Romanian, Indonesian and Indian forms: `Nr.`/`No.` before the number, block units,
+        // a comma after the building number, `Marg`.
+        for a in [
+            "Strada Aristide Toma Nr. 918 Bl. 20  Sc. 14 Ap. 163, Pecica, 972476",
+            "Jl. Veteran No. 33",
+            "56/278, Barman Road",
+            "16 Bath Marg, Ludhiana 241385",
+        ] {
+            assert_eq!(cats(&format!("{a}\n")), [("street", a.to_owned())], "{a}");
+        }
         // A number inside the street's name, and a street named without a house number.
         for (text, a) in [
             (
