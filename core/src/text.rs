@@ -205,6 +205,9 @@ const STREET_COMPOUND: &str = r"(?:katu|tie|kuja|polku|gatan|gata|vägen|väg|ve
 /// Street-type words that open a street name (Romance languages, French, Slavic): `Via Roma
 /// 131`, `Rua Augusta 25`, `Calle Mayor 3`, `ul. Długa 4`.
 const STREET_PREFIX: &str = r"(?:Via|Viale|Vicolo|Corso|Piazza|Piazzale|Largo|Rua|Avenida|Av\.|Travessa|Praça|Calle|Carrera|Camino|Paseo|Plaza|Ronda|Rambla|Rue|Avenue|Boulevard|Bd\.?|Chemin|Allée|Impasse|Quai|Ulica|ul\.|Strada|Calea|Aleea|Bulevardul|Soseaua|Șoseaua|Intrarea|Drumul|Jl\.|Jalan)";
+/// Secondary unit designators (USPS Publication 28 and their common spellings), shared by the
+/// lone-unit detector and the address blocks.
+const UNIT_DESIGNATORS: &str = "apt|apartment|suite|ste|unit|flat|studio";
 const US_STATES: &str = r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|PR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)";
 
 /// The built-in detectors. Their word boundaries are ASCII (`(?-u:\b)`): with a Unicode `\b`
@@ -523,7 +526,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street-unit",
             "street",
-            r"(?i)(?-u:\b)(?:apt|apartment|suite|ste|unit|flat|studio)\.?\s*#?\s*\d{1,5}[A-Z]?(?-u:\b)".into(),
+            format!(r"(?i)(?-u:\b)(?:{UNIT_DESIGNATORS})\.?\s*#?\s*\d{{1,5}}[A-Z]?(?-u:\b)"),
             0,
             None,
             0.75,
@@ -617,7 +620,7 @@ impl AddressBlock {
     fn load() -> std::result::Result<Self, regex::Error> {
         Ok(AddressBlock {
             head: Regex::new(r"(?:^|[^\p{L}\p{N}])((?:\d{1,6}[ \t]+){1,2})$")?,
-            unit: Regex::new(r"^(?i:apt|apartment|suite|ste|unit|flat|studio)\b")?,
+            unit: Regex::new(&format!(r"^(?i:{UNIT_DESIGNATORS})\b"))?,
             line_before: Regex::new(&format!(
                 r"(?:^|\n)[ \t]*{QUOTE}((?:[\p{{L}}'’.-]+|\d{{1,6}}[A-Za-z]?)(?:[ \t]+(?:[\p{{L}}'’.-]+|\d{{1,6}}[A-Za-z]?)){{1,5}})[ \t]*,?[ \t]*(?:\n[ \t]*{QUOTE})?$",
             ))?,
@@ -628,9 +631,9 @@ impl AddressBlock {
                 r"(?:^|[^\p{{L}}\p{{N}}\n])(\d{{1,6}}[A-Za-z]?(?:[ \t]+(?:[\p{{L}}'’.-]+|\d{{1,6}}[A-Za-z]?)){{1,4}})[ \t]*,?[ \t]*\n[ \t]*{QUOTE}$",
             ))?,
             // One address line: after a comma or line break (`strong`), or a space.
-            segment: Regex::new(
-                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{2,})?)[ \t]*)+)|[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|studio|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?|RD[ \t]\d{1,3}|(?:Bl|Sc|Ap|Et)\.[ \t]*\d{1,4})|(?P<post>[A-Z]{1,2}-\d{4,5}|[AC-FHKNPRTV-Y]\d{2}[ \t]?[AC-FHKNPRTV-Y\d]{4}|\d{5}-\d{3,4}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{3,6}|\d{4}[ \t]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})|(?P<region>\d{1,2})|(?P<caps>\p{Lu}{2,}(?:['’-]\p{Lu}+)*(?:[ \t]+\p{Lu}+(?:['’-]\p{Lu}+)*){0,2})|(?P<place>\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on|u|v|z|na|nad|pod|ob|bei)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}))(?:[ \t]*\(\p{Lu}\p{L}*\)|\b)",
-            )?,
+            segment: Regex::new(&format!(
+                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{{2,}})?)[ \t]*)+)|[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:{UNIT_DESIGNATORS}|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{{1,5}}[A-Za-z]?|RD[ \t]\d{{1,3}}|(?:Bl|Sc|Ap|Et)\.[ \t]*\d{{1,4}})|(?P<post>[A-Z]{{1,2}}-\d{{4,5}}|[AC-FHKNPRTV-Y]\d{{2}}[ \t]?[AC-FHKNPRTV-Y\d]{{4}}|\d{{5}}-\d{{3,4}}|\d{{4}}-\d{{3}}|\d{{2}}-\d{{3}}|\d{{3}}[ \t]\d{{2}}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{{3,6}}|\d{{4}}[ \t]?[A-Z]{{2}}|[A-Z]{{1,2}}\d[A-Z\d]?[ \t]?\d[A-Z]{{2}})|(?P<region>\d{{1,2}})|(?P<caps>\p{{Lu}}{{2,}}(?:['’-]\p{{Lu}}+)*(?:[ \t]+\p{{Lu}}+(?:['’-]\p{{Lu}}+)*){{0,2}})|(?P<place>\p{{Lu}}[\p{{L}}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on|u|v|z|na|nad|pod|ob|bei)[ \t]+)?\p{{Lu}}[\p{{L}}'’.-]*){{0,3}}))(?:[ \t]*\(\p{{Lu}}\p{{L}}*\)|\b)",
+            ))?,
         })
     }
 
@@ -3242,17 +3245,24 @@ mod tests {
                 "{a}"
             );
         }
-        // A postcode then its town, as most of Europe writes them; Irish Eircodes; New
-        // Zealand's rural delivery.
+        // Whole lines: a postcode then its town, as most of Europe writes them; Irish
+        // Eircodes; New Zealand's rural delivery; Romanian, Indonesian and Indian forms
+        // (`Nr.`/`No.` before the number, block units, a comma after the building number,
+        // `Marg`).
         for a in [
             "Glatzplatz 364, 4943 Traismauer",
             "Nagykanizsai utca 57., H-4647 Balatonhetvenvárad",
             "99 Carlin Street A66 2FF7 Carrie Ville",
             "276 Hewitt Street, RD 4, Lucasport 4262",
+            "Strada Aristide Toma Nr. 918 Bl. 20  Sc. 14 Ap. 163, Pecica, 972476",
+            "Jl. Veteran No. 33",
+            "56/278, Barman Road",
+            "16 Bath Marg, Ludhiana 241385",
         ] {
             assert_eq!(cats(&format!("{a}\n")), [("street", a.to_owned())], "{a}");
         }
-        // Any `Name Number` right after words that announce an address, but not a room.
+        // In prose: any `Name Number` right after words that announce an address; a number
+        // inside the street's name; a street named without a house number.
         for (text, a) in [
             (
                 "Home address: Kojetická 7, 250 48 Kelč",
@@ -3263,22 +3273,6 @@ mod tests {
                 "Před Rybníkem 36",
             ),
             ("Send the letter to Strandbråten 47.", "Strandbråten 47"),
-        ] {
-            assert_eq!(cats(text), [("street", a.to_owned())], "{text}");
-        }
-        assert!(cats("He was moved to Ward 7 overnight").is_empty());
-        // Romanian, Indonesian and Indian forms: `Nr.`/`No.` before the number, block units,
-        // a comma after the building number, `Marg`.
-        for a in [
-            "Strada Aristide Toma Nr. 918 Bl. 20  Sc. 14 Ap. 163, Pecica, 972476",
-            "Jl. Veteran No. 33",
-            "56/278, Barman Road",
-            "16 Bath Marg, Ludhiana 241385",
-        ] {
-            assert_eq!(cats(&format!("{a}\n")), [("street", a.to_owned())], "{a}");
-        }
-        // A number inside the street's name, and a street named without a house number.
-        for (text, a) in [
             (
                 "The bus drops you off at 87818 Dalmatinova 68 St.",
                 "87818 Dalmatinova 68 St",
@@ -3294,6 +3288,8 @@ mod tests {
         ] {
             assert_eq!(cats(text), [("street", a.to_owned())], "{text}");
         }
+        // Address words do not make a street of a ward or a dose.
+        assert!(cats("He was moved to Ward 7 overnight").is_empty());
         assert!(cats("Started Metformin 500 mg at home").is_empty());
     }
 
