@@ -198,15 +198,27 @@ const MONTH: &str = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|Ju
 /// Street types after the name: USPS Publication 28's suffixes, the British ones, and the
 /// Australian standard's (AS/NZS 4819) less ambiguous ones (`Circuit`, `Wynd`), not words such
 /// as `End`, `Line` or `Block` that a note uses for other things.
-const STREET_SUFFIX: &str = r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Crossroad|Crossing|Extension|Trail|Trl|Square|Sq|Loop|Row|Alley|Plaza|Heights|Path|Pike|Ridge|Point|Pt|Park|Station|Route|Rte|Mall|Walk|Hill|Hills|Landing|Manor|Meadows?|Mill|Pass|Port|Springs?|View|Village|Ville|Harbor|Glen|Grove|Haven|Estates?|Fork|Field|Falls|Expressway|Expy|Freeway|Fwy|Annex|Arcade|Bayou|Beach|Bend|Bluffs?|Brooks?|Bypass|Canyon|Causeway|Cliffs?|Commons?|Corners?|Courts|Coves?|Creek|Crescent|Cres|Crest|Crossroads|Dale|Esplanade|Ferry|Fields|Forges?|Forks|Fort|Gardens?|Gateway|Glens|Greens?|Groves?|Harbors|Hollow|Inlet|Islands?|Isle|Junctions?|Knolls?|Lakes?|Manors|Mews|Mills|Motorway|Mountains?|Orchard|Oval|Parks|Passage|Plains?|Points|Ports|Prairie|Rapids?|Ridges|River|Roads|Shoals?|Shores?|Squares|Streets|Summit|Trace|Turnpike|Valleys?|Viaduct|Views|Villages|Vista|Walks|Ways|Close|Rise|Parade|Quay|Wharf|Promenade|Branch|Bridge|Burgs?|Camp|Cape|Centers?|Circles|Club|Course|Curve|Dam|Divide|Drives|Extensions|Fall|Flats?|Fords?|Forest|Keys?|Land|Lights?|Loaf|Locks?|Lodge|Mission|Mount|Neck|Overpass|Parkways|Pines?|Radial|Ramp|Ranch|Rest|Rue|Run|Skyway|Spurs?|Stravenue|Stream|Throughway|Track|Trafficway|Tunnel|Underpass|Unions?|Via|Wall|Wells?|Access|Alleyway|Amble|Anchorage|Approach|Brae|Broadway|Centre|Chase|Circuit|Circus|Colonnade|Concourse|Copse|Courtyard|Crossway|Cutting|Dell|Driveway|Fairway|Firetrail|Footway|Foreshore|Front|Frontage|Gates?|Glade|Grange|Gully|Highroad|Interchange|Laneway|Lees|Link|Lookout|Meander|Mew|Nook|Outlook|Parklands|Pathway|Plateau|Quad|Quays|Ramble|Reach|Reserve|Retreat|Ride|Ridgeway|Riverway|Riviera|Roadside|Roadway|Rotary|Siding|Slope|Strand|Subway|Tarn|Thoroughfare|Tollway|Tor|Towers|Trunkway|Vale|Villas|Wade|Walkway|Wynd|Marg)";
+const STREET_SUFFIX: &str = r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Crossroad|Crossing|Extension|Trail|Trl|Square|Sq|Loop|Row|Alley|Plaza|Heights|Path|Pike|Ridge|Point|Pt|Park|Station|Route|Rte|Mall|Walk|Hill|Hills|Landing|Manor|Meadows?|Mill|Pass|Port|Springs?|View|Village|Ville|Harbor|Glen|Grove|Haven|Estates?|Fork|Field|Falls|Expressway|Expy|Freeway|Fwy|Annex|Arcade|Bayou|Beach|Bend|Bluffs?|Brooks?|Bypass|Canyon|Causeway|Cliffs?|Commons?|Corners?|Courts|Coves?|Creek|Crescent|Cres|Crest|Crossroads|Dale|Esplanade|Ferry|Fields|Forges?|Forks|Fort|Gardens?|Gateway|Glens|Greens?|Groves?|Harbors|Hollow|Inlet|Islands?|Isle|Junctions?|Knolls?|Lakes?|Manors|Mews|Mills|Motorway|Mountains?|Orchard|Oval|Parks|Passage|Plains?|Points|Ports|Prairie|Rapids?|Ridges|River|Roads|Shoals?|Shores?|Squares|Streets|Summit|Trace|Turnpike|Valleys?|Viaduct|Views|Villages|Vista|Walks|Ways|Close|Rise|Parade|Quay|Wharf|Promenade|Branch|Bridge|Burgs?|Camp|Cape|Centers?|Circles|Club|Course|Curve|Dam|Divide|Drives|Extensions|Fall|Flats?|Fords?|Forest|Keys?|Land|Lights?|Loaf|Locks?|Lodge|Mission|Mount|Neck|Overpass|Parkways|Pines?|Radial|Ramp|Ranch|Rest|Rue|Run|Skyway|Spurs?|Stravenue|Stream|Throughway|Track|Trafficway|Tunnel|Underpass|Unions?|Via|Wall|Wells?|Access|Alleyway|Amble|Anchorage|Approach|Brae|Broadway|Centre|Chase|Circuit|Circus|Colonnade|Concourse|Copse|Courtyard|Crossway|Cutting|Dell|Driveway|Fairway|Firetrail|Footway|Foreshore|Front|Frontage|Gates?|Glade|Grange|Gully|Highroad|Interchange|Laneway|Lees|Link|Lookout|Meander|Mew|Nook|Outlook|Parklands|Pathway|Plateau|Quad|Quays|Ramble|Reach|Reserve|Retreat|Ride|Ridgeway|Riverway|Riviera|Roadside|Roadway|Rotary|Siding|Slope|Strand|Subway|Tarn|Thoroughfare|Tollway|Tor|Towers|Trunkway|Vale|Villas|Wade|Walkway|Wynd|Marg|Str)";
 /// Street-type words that end a compound street name (Nordic, German, Dutch, Icelandic,
 /// Baltic): `Mannerheimintie 5`, `Drottninggatan 12`, `Parijsstraat 8`.
 const STREET_COMPOUND: &str = r"(?:katu|tie|kuja|polku|gatan|gata|vägen|väg|veien|vegen|vei|vej|gade|stræde|straße|strasse|str\.|weg|laan|straat|gracht|gasse|platz|plein|braut|vegur|stræti|iela|gatvė|tänav|allee|damm|ufer|pfad|chaussee|baan|steeg|dreef|singel|kade|dijk|stigen|torget|gränd|backen|bulevardi|kaari|väylä|aukio|puisto|ranta|bakken|stien|ringen|åsen|haugen|løkka|svingen|plassen|kroken|bråten|jordet|skogen|marka|gropa|lunden|alléen|vænget|plads)";
 /// Street-type words that open a street name (Romance languages, French, Slavic): `Via Roma
 /// 131`, `Rua Augusta 25`, `Calle Mayor 3`, `ul. Długa 4`.
-const STREET_PREFIX: &str = r"(?:Via|Viale|Vicolo|Corso|Piazza|Piazzale|Largo|Rua|Avenida|Av\.|Travessa|Praça|Calle|Carrera|Camino|Paseo|Plaza|Ronda|Rambla|Rue|Avenue|Boulevard|Bd\.?|Chemin|Allée|Impasse|Quai|Ulica|ul\.|Strada|Calea|Aleea|Bulevardul|Soseaua|Șoseaua|Intrarea|Drumul|Jl\.|Jalan)";
+const STREET_PREFIX: &str = r"(?:Via|Viale|Vicolo|Corso|Piazza|Piazzale|Largo|Rua|Rúa|Avenida|Avda\.|Av\.?|Alameda|Estrada|Rodovia|Travessa|Praça|Calle|C/|Carrera|Camino|Paseo|Plaza|Ronda|Rambla|Rue|Avenue|Boulevard|Bd\.?|Chemin|Allée|Impasse|Quai|Ulica|ul\.|Strada|Calea|Aleea|Bulevardul|Soseaua|Șoseaua|Intrarea|Drumul|Jl\.|Jalan)";
 /// Secondary unit designators (USPS Publication 28 and their common spellings), shared by the
 /// lone-unit detector and the address blocks.
+/// Lower-case English words that no street name holds: a street found in a title-cased copy
+/// of a lower-case text that contains one is prose (`3 miles in the park`).
+const LOWER_PROSE: &[&str] = &[
+    "the", "a", "an", "and", "or", "in", "at", "to", "for", "with", "from", "by", "my", "his",
+    "her", "their", "our", "your", "every", "each", "per", "times", "miles", "days", "weeks",
+    "months", "years", "hours", "minutes", "was", "is", "were", "are", "be", "been", "had", "has",
+    "have", "this", "that", "it", "he", "she", "they", "we", "you", "i", "me", "him", "them",
+    "not",
+];
+/// Lower-case words inside a Romance street name (`Rua Vinte e Cinco de Setembro`).
+const NAME_CONNECTOR: &str =
+    "(?:d[aeiou]|de[il]?|della|delle|degli|dei|dos|das|du|des|la|le|les|y|e)";
 const UNIT_DESIGNATORS: &str = "apt|apartment|suite|ste|unit|flat|studio";
 const US_STATES: &str = r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|PR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)";
 
@@ -433,7 +445,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street",
             "street",
-            format!(r"(?-u:\b)(?:\d{{1,5}}/)?\d{{1,6}}[A-Za-z]?,?\s+\p{{Lu}}[\p{{L}}\p{{N}}'’.-]*\s+(?:(?:\p{{Lu}}[\p{{L}}\p{{N}}'’.-]*|\d{{1,5}})\s+){{0,3}}{STREET_SUFFIX}(?-u:\b)\.?(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|#|Room|Rm)\.?\s*[A-Za-z0-9-]+)?"),
+            format!(r"(?-u:\b)(?:\d{{1,5}}/)?\d{{1,6}}[A-Za-z]?,?\s+\p{{Lu}}[\p{{L}}\p{{N}}'’.-]*\s+(?:(?:\p{{Lu}}[\p{{L}}\p{{N}}'’.-]*|\d{{1,5}})\s+){{0,3}}{STREET_SUFFIX}(?-u:\b)\.?(?:[ \t]+(?:North|South|East|West|[NS][EW]?|[EW])(?-u:\b)\.?)?(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|#|Room|Rm)\.?\s*[A-Za-z0-9-]+)?"),
             0,
             None,
             0.85,
@@ -449,7 +461,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street-prefix",
             "street",
-            format!(r"(?-u:\b){STREET_PREFIX}\s+(?:(?:d[aeiou]|de[il]?|della|delle|degli|dei|dos|das|du|des|la|le|les|y)\s+){{0,2}}\p{{Lu}}[\p{{L}}'’.-]*(?:\s+\p{{Lu}}[\p{{L}}'’.-]*){{0,3}},?\s+(?:(?:No|Nr|Nº)\.?\s*)?\d{{1,5}}[A-Za-z]?(?-u:\b)"),
+            format!(r"(?-u:\b){STREET_PREFIX}\s+(?:{NAME_CONNECTOR}\s+){{0,2}}\p{{Lu}}[\p{{L}}'’.-]*(?:\s+(?:{NAME_CONNECTOR}\s+){{0,2}}\p{{Lu}}[\p{{L}}'’.-]*){{0,4}},?\s+(?:(?:No|Nr|Nº)\.?\s*)?\d{{1,5}}[A-Za-z]?(?-u:\b)"),
             0,
             None,
             0.85,
@@ -459,7 +471,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street-word",
             "street",
-            r"(?:(?-u:\b)|\s)\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}'’-]+)?\s+(?:Strasse|Straße|Str\.|Gasse|Weg|Allee|Allé|Platz|Plads|Torv|Baan|Laan|Straat|Plein|Vej|Gade|Gata|Gatan|Vei|Veien|utca|u\.|út|tér|körút|ulica|ul\.|cesta|náměstí|nám\.|třída|Katu|Tie|bulevardi)\s+\d{1,5}[A-Za-z]?(?:/\d{1,4}[A-Za-z]?)?\.?".into(),
+            r"(?:(?-u:\b)|\s)\p{Lu}[\p{L}'’-]+(?:\s+\p{L}[\p{L}'’-]+)?\s+(?:Strasse|Straße|Str\.|Gasse|Weg|Allee|Allé|Platz|Plads|Torv|Baan|Laan|Straat|Plein|Vej|Gade|Gata|Gatan|Vei|Veien|(?i:utca|u\.|útja|út|tér|körút|krt\.|rakpart|rkp\.|sétány|fasor|köz|ulica|ul\.|cesta|náměstí|nám\.|třída|trg|bulevardi)|Katu|Tie)\s+\d{1,5}[A-Za-z]?(?:/\d{1,4}[A-Za-z]?)?\.?".into(),
             0,
             None,
             0.85,
@@ -469,7 +481,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street-number-prefix",
             "street",
-            r"(?-u:\b)\d{1,5}[A-Za-z]?,?\s+(?:(?i:rue|avenida|calle|c/|rua|chemin|boulevard|bd\.|allée|impasse|quai|piazza|viale|corso|largo|travessa|praça|paseo|camino|carrera|calea|strada|ulica)|Via|Place|Avenue|Av\.)\s+(?:(?i:d[aeiou]|de[il]?|della|delle|degli|dei|dos|das|du|des|la|le|les|y)\s+){0,2}\p{L}[\p{L}'’.-]+(?:\s+\p{Lu}[\p{L}'’.-]+){0,3}".into(),
+            format!(r"(?-u:\b)\d{{1,5}}[A-Za-z]?,?\s+(?:(?i:rue|avenue|avenida|avda\.|calle|c/|rua|rúa|chemin|boulevard|bd\.|allée|impasse|quai|piazza|viale|corso|largo|travessa|praça|paseo|camino|carrera|calea|strada|ulica)|Via|Place|Av\.?)\s+(?:(?i:{NAME_CONNECTOR})\s+){{0,2}}\p{{L}}[\p{{L}}'’.-]+(?:\s+(?:(?i:{NAME_CONNECTOR})\s+){{0,2}}\p{{Lu}}[\p{{L}}'’.-]+){{0,4}}"),
             0,
             None,
             0.8,
@@ -596,6 +608,8 @@ pub struct Detector {
 struct AddressBlock {
     head: Regex,
     segment: Regex,
+    /// What may follow a place name in an address block.
+    place_end: Regex,
     /// A span that starts at a unit designator (`Apt. 5`)...
     unit: Regex,
     /// ...takes the street line before it (`Jagerij 64`, `23100 Ilichova 23`)...
@@ -621,6 +635,7 @@ impl AddressBlock {
         Ok(AddressBlock {
             head: Regex::new(r"(?:^|[^\p{L}\p{N}])((?:\d{1,6}[ \t]+){1,2})$")?,
             unit: Regex::new(&format!(r"^(?i:{UNIT_DESIGNATORS})\b"))?,
+            place_end: Regex::new(r"^[ \t]*(?:$|[,;)\r\n]|[.!?](?:\s|$)|\d{3}|[A-Z]{1,2}[\d-])")?,
             line_before: Regex::new(&format!(
                 r"(?:^|\n)[ \t]*{QUOTE}((?:[\p{{L}}'’.-]+|\d{{1,6}}[A-Za-z]?)(?:[ \t]+(?:[\p{{L}}'’.-]+|\d{{1,6}}[A-Za-z]?)){{1,5}})[ \t]*,?[ \t]*(?:\n[ \t]*{QUOTE})?$",
             ))?,
@@ -632,7 +647,7 @@ impl AddressBlock {
             ))?,
             // One address line: after a comma or line break (`strong`), or a space.
             segment: Regex::new(&format!(
-                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{{2,}})?)[ \t]*)+)|[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:{UNIT_DESIGNATORS}|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{{1,5}}[A-Za-z]?|RD[ \t]\d{{1,3}}|(?:Bl|Sc|Ap|Et)\.[ \t]*\d{{1,4}})|(?P<post>[A-Z]{{1,2}}-\d{{4,5}}|[AC-FHKNPRTV-Y]\d{{2}}[ \t]?[AC-FHKNPRTV-Y\d]{{4}}|\d{{5}}-\d{{3,4}}|\d{{4}}-\d{{3}}|\d{{2}}-\d{{3}}|\d{{3}}[ \t]\d{{2}}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{{3,6}}|\d{{4}}[ \t]?[A-Z]{{2}}|[A-Z]{{1,2}}\d[A-Z\d]?[ \t]?\d[A-Z]{{2}})|(?P<region>\d{{1,2}})|(?P<caps>\p{{Lu}}{{2,}}(?:['’-]\p{{Lu}}+)*(?:[ \t]+\p{{Lu}}+(?:['’-]\p{{Lu}}+)*){{0,2}})|(?P<place>\p{{Lu}}[\p{{L}}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on|u|v|z|na|nad|pod|ob|bei)[ \t]+)?\p{{Lu}}[\p{{L}}'’.-]*){{0,3}}))(?:[ \t]*\(\p{{Lu}}\p{{L}}*\)|\b)",
+                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{{2,}})?)[ \t]*)+)|(?P<dot>[ \t]*\.)?[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:{UNIT_DESIGNATORS}|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{{1,5}}[A-Za-z]?|RD[ \t]\d{{1,3}}|(?:Bl|Sc|Ap|Et)\.[ \t]*\d{{1,4}})|(?P<post>[A-Z]{{1,2}}-\d{{4,5}}|[AC-FHKNPRTV-Y]\d{{2}}[ \t]?[AC-FHKNPRTV-Y\d]{{4}}|\d{{5}}-\d{{3,4}}|\d{{4}}-\d{{3}}|\d{{2}}-\d{{3}}|\d{{3}}[ \t]\d{{2}}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{{3,6}}|\d{{4}}[ \t]?[A-Z]{{2}}|[A-Z]{{1,2}}\d[A-Z\d]?[ \t]?\d[A-Z]{{2}})|(?P<region>\d{{1,2}})|(?P<caps>[\p{{Lu}}∆]{{2,}}(?:['’-][\p{{Lu}}∆]+)*(?:[ \t]+[\p{{Lu}}∆]+(?:['’-][\p{{Lu}}∆]+)*){{0,2}})|(?P<place>\p{{Lu}}[\p{{L}}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on|u|v|z|na|nad|pod|ob|bei)[ \t]+)?\p{{Lu}}[\p{{L}}'’.-]*){{0,3}}))(?:[ \t]*\(\p{{Lu}}\p{{L}}*\)|\b)",
             ))?,
         })
     }
@@ -661,6 +676,11 @@ impl AddressBlock {
                 break;
             };
             let strong = c.name("strong").is_some();
+            // Only a unit follows a house number's period (`Belgrád rkp. 18. Apt. 417`);
+            // anything else after a period starts a sentence.
+            if c.name("dot").is_some() && c.name("unit").is_none() {
+                break;
+            }
             let Some(whole) = c.get(0) else {
                 break;
             };
@@ -678,8 +698,20 @@ impl AddressBlock {
                     let last = word(p.as_str().rsplit([' ', '\t']).next());
                     PLACE_WORDS.contains(&last.as_str())
                 };
+                // On a line of its own, a place ends its line or its comma-separated part,
+                // or a postcode follows it (`\nNuuk, 3900`); a word that goes on into a
+                // sentence there is prose (`\nFamily lives on`, `\nAddress:`).
+                let rest = text.get(end + whole.end()..).unwrap_or("");
+                let new_line = whole
+                    .as_str()
+                    .get(..p.start() - whole.start())
+                    .is_some_and(|sep| sep.contains('\n'));
                 if !(strong || after_unit || after_post || country())
                     || NAME_STOP.contains(&first.as_str())
+                    || (new_line && !self.place_end.is_match(rest))
+                    || p.as_str()
+                        .split([' ', '\t'])
+                        .any(|w| LOWER_PROSE.contains(&w.to_lowercase().as_str()))
                 {
                     break;
                 }
@@ -1873,23 +1905,32 @@ impl Detector {
 
     /// Finds PHI spans in `text`, non-overlapping, in order.
     pub fn detect(&self, text: &str) -> Vec<Span> {
+        let cased = text.chars().any(char::is_uppercase);
+        // Without capitals, street names are read from a title-cased copy with the same byte
+        // offsets (`3911 fourth avenue` as `3911 Fourth Avenue`); prose words keep a
+        // lower-case sentence (`walked 3 miles in the park`) out.
+        let titled = (!cased).then(|| title_case(text));
         let mut found: Vec<Span> = Vec::new();
-        for i in self.set.matches(text).iter() {
-            let (Some(spec), Some(re)) = (self.specs.get(i), self.regexes.get(i)) else {
-                continue;
-            };
-            if spec.group == 0 {
-                for m in re.find_iter(text) {
-                    push_span(&mut found, spec, text, m.start(), m.end(), m.as_str());
-                }
-            } else {
-                for c in re.captures_iter(text) {
-                    if let Some(m) = c.get(spec.group) {
-                        push_span(&mut found, spec, text, m.start(), m.end(), m.as_str());
-                    }
+        self.scan(text, |spec| cased || spec.category != "street", &mut found);
+        if let Some(titled) = &titled {
+            let from = found.len();
+            self.scan(titled, |spec| spec.category == "street", &mut found);
+            let mut k = from;
+            while k < found.len() {
+                let prose = found.get(k).is_some_and(|s| {
+                    text.get(s.start..s.end).is_some_and(|v| {
+                        v.split(|c: char| !c.is_alphabetic())
+                            .any(|w| LOWER_PROSE.contains(&w))
+                    })
+                });
+                if prose {
+                    found.swap_remove(k);
+                } else {
+                    k += 1;
                 }
             }
         }
+        let street_text = titled.as_deref().unwrap_or(text);
         // An address block stops where another category's span starts (`KS 67202`: the
         // ZIP detector treats the ZIP as its category says).
         found.sort_by_key(|s| s.start);
@@ -1905,19 +1946,41 @@ impl Detector {
                     .get(next..)
                     .and_then(|rest| rest.iter().find(|&&(_, street)| !street))
                     .map_or(text.len(), |&(st, _)| st);
-                self.address.widen(text, span, floor, limit);
+                self.address.widen(street_text, span, floor, limit);
             } else {
                 floor = floor.max(span.end);
             }
         }
-        if text.chars().any(char::is_uppercase) {
-            self.names.find(text, true, &mut found);
-        } else {
-            // Without capitals, case says nothing: look for lexicon names in a title-cased
-            // copy with the same byte offsets.
-            self.names.find(&title_case(text), false, &mut found);
+        match &titled {
+            None => self.names.find(text, true, &mut found),
+            // Without capitals, case says nothing: look for lexicon names in the title-cased
+            // copy.
+            Some(titled) => self.names.find(titled, false, &mut found),
         }
         resolve(found, text)
+    }
+
+    /// Runs the pattern detectors that `wanted` selects over `text`, one pass for all.
+    fn scan(&self, text: &str, wanted: impl Fn(&Spec) -> bool, found: &mut Vec<Span>) {
+        for i in self.set.matches(text).iter() {
+            let (Some(spec), Some(re)) = (self.specs.get(i), self.regexes.get(i)) else {
+                continue;
+            };
+            if !wanted(spec) {
+                continue;
+            }
+            if spec.group == 0 {
+                for m in re.find_iter(text) {
+                    push_span(found, spec, text, m.start(), m.end(), m.as_str());
+                }
+            } else {
+                for c in re.captures_iter(text) {
+                    if let Some(m) = c.get(spec.group) {
+                        push_span(found, spec, text, m.start(), m.end(), m.as_str());
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -3238,6 +3301,17 @@ mod tests {
             "Erwin-Jäkel-Allee 74/24",
             "Kreuselallee 7507",
             "Oliefabriks Allé 3",
+            // Post-directionals, `Str.`, Romance names with their lower-case particles, the
+            // Spanish and Portuguese abbreviations, Hungarian street types.
+            "124 Devon Street West",
+            "88 Harbour Road NW",
+            "136 Filadelfeos Str",
+            "Rua Vinte e Cinco de Setembro 1257",
+            "33 avenue de Provence",
+            "69 Av Sidi Lakhmi",
+            "C/ Señores Curas 88",
+            "Árpád fejedelem útja 3",
+            "Belgrád rkp. 18. Apt. 417",
         ] {
             assert_eq!(
                 cats(&format!("Moved: {a}.")),
@@ -3288,6 +3362,29 @@ mod tests {
         ] {
             assert_eq!(cats(text), [("street", a.to_owned())], "{text}");
         }
+        // Without capitals: the street types still say street; prose words say not.
+        for (text, a) in [
+            (
+                "we met at 3911 fourth avenue suite 112 calgary alberta",
+                "3911 fourth avenue suite 112 calgary alberta",
+            ),
+            (
+                "address: 2407 tawastintie 6, sé, portugal",
+                "2407 tawastintie 6, sé, portugal",
+            ),
+            (
+                "0605 pentelis 210 apt. 999\ndelmas, mp 35739\ntook 2 tablets",
+                "0605 pentelis 210 apt. 999\ndelmas, mp 35739",
+            ),
+        ] {
+            assert_eq!(cats(text), [("street", a.to_owned())], "{text}");
+        }
+        assert!(cats("he walked 3 miles in the park today").is_empty());
+        // A line after an address that goes on as a sentence is not its town.
+        assert_eq!(
+            cats("Mail: 88 Harbour Road, Suite 4\nFamily lives nearby"),
+            [("street", "88 Harbour Road, Suite 4".into())]
+        );
         // Address words do not make a street of a ward or a dose.
         assert!(cats("He was moved to Ward 7 overnight").is_empty());
         assert!(cats("Started Metformin 500 mg at home").is_empty());
