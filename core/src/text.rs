@@ -817,7 +817,7 @@ const SHAPE_PAIR: i32 = SHAPE_SCALE;
 const SHAPE_PAIR_SUM: i32 = 2 * SHAPE_SCALE;
 /// A lone unknown word that a person's verb follows (`Irenka lives`, `Tomomi is from`) or a
 /// speaker's verb precedes (`said Maslin`).
-const SHAPE_CUED: i32 = SHAPE_SCALE;
+const SHAPE_CUED: i32 = 0;
 /// Words the lexicons hold as given names that label a line of a form or a note (`Reason:`,
 /// `Ward:`, `Oral:`) or a person by rank (`Captain:`): not a speaker's name.
 const LABEL_WORDS: &[&str] = &[
@@ -1399,7 +1399,7 @@ impl NameLexicon {
                 r"(?:^|[^\p{L}])(?i:says|said|asked|asks|replied|told|named(?:[ \t]+(?:him|her))?|call(?:ed)?[ \t]+me|my[ \t]+name[ \t]+is|producer|songwriter|author)[ \t]+$",
             )?,
             cue_after: Regex::new(
-                r"^,?[ \t]+(?:(?:(?:has|had|will|would|could|did|does|can)[ \t]+(?:not[ \t]+|never[ \t]+|also[ \t]+)?)?(?:lives|lived|said|says|told|tells|asked|asks|explained|explains|replied|answered|whispered|shouted|yelled|smiled|laughed|wrote|writes|married|died|retired|graduated)|(?:is|was|comes|came)[ \t]+from|(?:was|were)[ \t]+born|(?:will[ \t]+be|is|was)[ \t]+(?:talking|speaking))(?-u:\b)",
+                r"^,?[ \t]+(?:(?:(?:has|had|will|would|could|did|does|can)[ \t]+(?:not[ \t]+|never[ \t]+|also[ \t]+)?)?(?:lives|lived|said|says|told|tells|asked|asks|explained|explains|replied|answered|whispered|shouted|yelled|smiled|laughed|cried|wrote|writes|sang|sings|thinks|thought|believes|believed|feels|felt|knows|knew|wants|wanted|loves|loved|speaks|spoke|studied|studies|teaches|taught|married|died|retired|graduated)|(?:is|was|comes|came)[ \t]+from|(?:was|were)[ \t]+born|(?:will[ \t]+be|is|was)[ \t]+(?:talking|speaking))(?-u:\b)",
             )?,
             eponym: Regex::new(
                 r"^(?:'s|’s)?[ \t]+(?i:disease|syndrome|palsy|sign|test|score|scale|catheter|lymphoma|sarcoma|phenomenon|reflex|maneuver|manoeuvre|criteria|classification|procedure|operation|fracture|ulcer|tumou?r|ratio|law|method|technique|solution|agar|stain|nodes?|triad|index|equation|formula|tube|bag|forceps|incision|hernia|cyst|anomaly|encephalopathy|contracture|neuroma|aneurysm)\b",
@@ -1661,6 +1661,26 @@ impl NameLexicon {
             let last = strong && flags & SURNAME != 0;
             // Without capitals, two-letter words (`ok`, `al`) are too often not names.
             let anchored = strong && (first || last) && (cased || k.chars().count() > 2);
+            // A given name that is also an English word (`Frank`, `Brad`), capitalised alone
+            // right after a lower-case word: prose writes the word in lower case there. Not
+            // a place with its number (`moved to Ward 7`) or a role.
+            let anchored = anchored
+                || (cased
+                    && run.len() == 1
+                    && !initial(i)
+                    && !stop(i)
+                    && flags & GIVEN != 0
+                    && k.chars().count() >= 3
+                    && !ROLE_NOUNS.contains(&k)
+                    && !LABEL_WORDS.contains(&k)
+                    && titled(text, run.get(i))
+                    && run.get(i).is_some_and(|r| {
+                        after_lowercase(text, r.0)
+                            && !in_heading(text, r.0)
+                            && !window_after(text, r.1, 4)
+                                .trim_start_matches([' ', '\t', '#'])
+                                .starts_with(|c: char| c.is_ascii_digit())
+                    }));
             // `Faina D. Yefremova`: a middle initial between two words is a name's shape.
             let shaped = cased
                 && !anchored
@@ -3149,6 +3169,17 @@ mod tests {
             cats("Velmira Yevdokia called today."),
             [("name", "Velmira Yevdokia".into())]
         );
+        // A person's verb (`thinks`, `sang`) lets a lower score through.
+        assert_eq!(
+            cats("In the end Quelin thinks it over."),
+            [("name", "Quelin".into())]
+        );
+        // A given name that is also a word, capitalised after a lower-case word.
+        assert_eq!(
+            cats("She named him Frank after her father."),
+            [("name", "Frank".into())]
+        );
+        assert!(cats("Frank bleeding was noted.").is_empty());
         assert!(cats("Sister lives with her.").is_empty());
         assert!(cats("Chart says stable.").is_empty());
         // A line's label is not its speaker, though the lexicons hold `Reason` as a name.
