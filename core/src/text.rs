@@ -204,7 +204,7 @@ const STREET_SUFFIX: &str = r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lan
 const STREET_COMPOUND: &str = r"(?:katu|tie|kuja|polku|gatan|gata|vägen|väg|veien|vegen|vei|vej|gade|stræde|straße|strasse|str\.|weg|laan|straat|gracht|gasse|platz|plein|braut|vegur|stræti|iela|gatvė|tänav|allee|damm|ufer|pfad|chaussee|baan|steeg|dreef|singel|kade|dijk|stigen|torget|gränd|backen|bulevardi|kaari|väylä|aukio|puisto|ranta|bakken|stien|ringen|åsen|haugen|løkka|svingen|plassen|kroken|bråten|jordet|skogen|marka|gropa|lunden|alléen|vænget|plads)";
 /// Street-type words that open a street name (Romance languages, French, Slavic): `Via Roma
 /// 131`, `Rua Augusta 25`, `Calle Mayor 3`, `ul. Długa 4`.
-const STREET_PREFIX: &str = r"(?:Via|Viale|Vicolo|Corso|Piazza|Piazzale|Largo|Rua|Rúa|Avenida|Avda\.|Av\.?|Alameda|Estrada|Rodovia|Travessa|Praça|Calle|C/|Carrera|Camino|Paseo|Plaza|Ronda|Rambla|Rue|Avenue|Boulevard|Bd\.?|Chemin|Allée|Impasse|Quai|Ulica|ul\.|Strada|Calea|Aleea|Bulevardul|Soseaua|Șoseaua|Intrarea|Drumul|Jl\.|Jalan)";
+const STREET_PREFIX: &str = r"(?:Via|Viale|Vicolo|Corso|Piazza|Piazzale|Largo|Rua|Rúa|Avenida|Avda\.|Av\.?|Alameda|Estrada|Rodovia|Travessa|Praça|Calle|C/|Carrera|Camino|Paseo|Plaza|Ronda|Rambla|Rue|Avenue|Boulevard|Bd\.?|Chemin|Allée|Impasse|Quai|Ulica|ul\.|Strada|Calea|Aleea|Bulevardul|Soseaua|Șoseaua|Intrarea|Drumul|Jl\.|Jalan|Gg\.|Gang)";
 /// Secondary unit designators (USPS Publication 28 and their common spellings), shared by the
 /// lone-unit detector and the address blocks.
 /// Lower-case English words that no street name holds: a street found in a title-cased copy
@@ -216,6 +216,9 @@ const LOWER_PROSE: &[&str] = &[
     "have", "this", "that", "it", "he", "she", "they", "we", "you", "i", "me", "him", "them",
     "not",
 ];
+/// The street types of [`STREET_PREFIX`] that are no English word nor a common name part,
+/// which say street without a house number.
+const STREET_PREFIX_STRONG: &str = r"Viale|Vicolo|Piazza|Piazzale|Rua|Rúa|Avenida|Avda\.|Travessa|Praça|Alameda|Estrada|Rodovia|Calle|C/|Carrera|Rue|Chemin|Allée|Ulica|ul\.|Strada|Calea|Aleea|Bulevardul|Soseaua|Șoseaua|Intrarea|Drumul|Jl\.|Jalan|Gg\.";
 /// Lower-case words inside a Romance street name (`Rua Vinte e Cinco de Setembro`).
 const NAME_CONNECTOR: &str =
     "(?:d[aeiou]|de[il]?|della|delle|degli|dei|dos|das|du|des|la|le|les|y|e)";
@@ -453,7 +456,7 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street-compound",
             "street",
-            format!(r"(?:(?-u:\b)|\s)\p{{Lu}}\p{{Ll}}+(?:-\p{{Lu}}\p{{Ll}}+)*-?(?i:{STREET_COMPOUND})\s+\d{{1,5}}[A-Za-z]?(?:/\d{{1,4}}[A-Za-z]?)?(?-u:\b)"),
+            format!(r"(?:(?-u:\b)|\s)\p{{Lu}}\p{{Ll}}+(?:-\p{{Lu}}\p{{Ll}}+)*-?(?i:{STREET_COMPOUND})\s+\d{{1,5}}[A-Za-z]?(?:[/-]\d{{1,4}}[A-Za-z]?)?(?-u:\b)"),
             0,
             None,
             0.85,
@@ -461,10 +464,20 @@ fn specs() -> Vec<(Spec, String)> {
         s(
             "street-prefix",
             "street",
-            format!(r"(?-u:\b){STREET_PREFIX}\s+(?:{NAME_CONNECTOR}\s+){{0,2}}\p{{Lu}}[\p{{L}}'’.-]*(?:\s+(?:{NAME_CONNECTOR}\s+){{0,2}}\p{{Lu}}[\p{{L}}'’.-]*){{0,4}},?\s+(?:(?:No|Nr|Nº)\.?\s*)?\d{{1,5}}[A-Za-z]?(?-u:\b)"),
+            format!(r"(?-u:\b){STREET_PREFIX}\s+(?:{NAME_CONNECTOR}\s+){{0,2}}\p{{Lu}}[\p{{L}}'’.-]*(?:\s+(?:{NAME_CONNECTOR}\s+){{0,2}}\p{{Lu}}[\p{{L}}'’.-]*){{0,4}},?\s+(?:(?:(?:No|Nr|Nº)\.?\s*)?\d{{1,5}}[A-Za-z]?(?-u:\b)|S/N(?-u:\b))"),
             0,
             None,
             0.85,
+        ),
+        // A street whose type leads its name needs no number: the type says street
+        // (`Aleea Preda, Jilava`, `Praça Matos`). Only types that are no English word.
+        s(
+            "street-prefix-named",
+            "street",
+            format!(r"(?-u:\b)(?:{STREET_PREFIX_STRONG})\s+(?:{NAME_CONNECTOR}\s+){{0,2}}\p{{Lu}}[\p{{L}}'’.-]*(?:\s+(?:{NAME_CONNECTOR}\s+){{0,2}}\p{{Lu}}[\p{{L}}'’.-]*){{0,3}}"),
+            0,
+            None,
+            0.8,
         ),
         // A street type written as its own word after the name (`Villacher Strasse 89`,
         // `Király u. 15.`, `Nieuwe Baan 473`).
@@ -647,7 +660,7 @@ impl AddressBlock {
             ))?,
             // One address line: after a comma or line break (`strong`), or a space.
             segment: Regex::new(&format!(
-                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{{2,}})?)[ \t]*)+)|(?P<dot>[ \t]*\.)?[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:{UNIT_DESIGNATORS}|floor|fl|room|rm|bldg|building)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{{1,5}}[A-Za-z]?|RD[ \t]\d{{1,3}}|(?:Bl|Sc|Ap|Et)\.[ \t]*\d{{1,4}})|(?P<post>[A-Z]{{1,2}}-\d{{4,5}}|[AC-FHKNPRTV-Y]\d{{2}}[ \t]?[AC-FHKNPRTV-Y\d]{{4}}|\d{{5}}-\d{{3,4}}|\d{{4}}-\d{{3}}|\d{{2}}-\d{{3}}|\d{{3}}[ \t]\d{{2}}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{{3,6}}|\d{{4}}[ \t]?[A-Z]{{2}}|[A-Z]{{1,2}}\d[A-Z\d]?[ \t]?\d[A-Z]{{2}})|(?P<region>\d{{1,2}})|(?P<caps>[\p{{Lu}}∆]{{2,}}(?:['’-][\p{{Lu}}∆]+)*(?:[ \t]+[\p{{Lu}}∆]+(?:['’-][\p{{Lu}}∆]+)*){{0,2}})|(?P<place>\p{{Lu}}[\p{{L}}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|am|an|der|di|da|do|dos|du|sur|upon|on|u|v|z|na|nad|pod|ob|bei)[ \t]+)?\p{{Lu}}[\p{{L}}'’.-]*){{0,3}}))(?:[ \t]*\(\p{{Lu}}\p{{L}}*\)|\b)",
+                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{{2,}})?)[ \t]*)+)|(?P<dot>[ \t]*\.)?[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:{UNIT_DESIGNATORS}|floor|fl|room|rm|bldg|building|level|appartamento|interno|scala|piano|piso|depto|dpto|interior|edif|bloco|andar|lote)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{{1,5}}[A-Za-z]?|RD[ \t]\d{{1,3}}|(?:Bl|Sc|Ap|Et)\.[ \t]*\d{{1,4}})|(?P<post>[A-Z]{{1,2}}-\d{{4,5}}|[AC-FHKNPRTV-Y]\d{{2}}[ \t]?[AC-FHKNPRTV-Y\d]{{4}}|\d{{5}}-\d{{3,4}}|\d{{4}}-\d{{3}}|\d{{2}}-\d{{3}}|\d{{3}}[ \t]\d{{2}}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{{3,6}}|\d{{4}}[ \t]?[A-Z]{{2}}|[A-Z]{{1,2}}\d[A-Z\d]?[ \t]?\d[A-Z]{{2}})|(?P<region>\d{{1,2}})|(?P<caps>[\p{{Lu}}∆]{{2,}}(?:['’-][\p{{Lu}}∆]+)*(?:[ \t]+[\p{{Lu}}∆]+(?:['’-][\p{{Lu}}∆]+)*){{0,2}})|(?P<place>\p{{Lu}}[\p{{L}}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|las|los|el|am|an|der|im|di|da|do|dos|du|sur|upon|on|u|v|z|na|nad|pod|ob|bei|lui)[ \t]+){{0,2}}\p{{Lu}}[\p{{L}}'’.-]*){{0,3}}))(?:[ \t]*\(\p{{Lu}}\p{{L}}*\)|\b)",
             ))?,
         })
     }
@@ -3361,6 +3374,11 @@ mod tests {
             "276 Hewitt Street, RD 4, Lucasport 4262",
             "Strada Aristide Toma Nr. 918 Bl. 20  Sc. 14 Ap. 163, Pecica, 972476",
             "Jl. Veteran No. 33",
+            "Aleea Preda, Jilava, 819192",
+            "Viale Moschino, 33 Appartamento 5, 82033, Civitella Licinio",
+            "Rua Kévim Nunes, S/N, 9590-678 Setúbal",
+            "Scholtzstraße 18/11, 06683 Rothenburg ob der Tauber",
+            "Blochplatz 16-43, 98930 Helmstedt",
             "56/278, Barman Road",
             "16 Bath Marg, Ludhiana 241385",
         ] {
