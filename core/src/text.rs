@@ -216,6 +216,11 @@ const LOWER_PROSE: &[&str] = &[
     "have", "this", "that", "it", "he", "she", "they", "we", "you", "i", "me", "him", "them",
     "not",
 ];
+/// Whether `s` holds a word of [`LOWER_PROSE`], in any case.
+fn holds_prose(s: &str) -> bool {
+    s.split(|c: char| !c.is_alphabetic())
+        .any(|w| LOWER_PROSE.iter().any(|p| w.eq_ignore_ascii_case(p)))
+}
 /// The street types of [`STREET_PREFIX`] that are no English word nor a common name part,
 /// which say street without a house number.
 const STREET_PREFIX_STRONG: &str = r"Viale|Vicolo|Piazza|Piazzale|Rua|Rúa|Avenida|Avda\.|Travessa|Praça|Alameda|Estrada|Rodovia|Calle|C/|Carrera|Rue|Chemin|Allée|Ulica|ul\.|Strada|Calea|Aleea|Bulevardul|Soseaua|Șoseaua|Intrarea|Drumul|Jl\.|Jalan|Gg\.";
@@ -722,9 +727,7 @@ impl AddressBlock {
                 if !(strong || after_unit || after_post || country())
                     || NAME_STOP.contains(&first.as_str())
                     || (new_line && !self.place_end.is_match(rest))
-                    || p.as_str()
-                        .split([' ', '\t'])
-                        .any(|w| LOWER_PROSE.contains(&w.to_lowercase().as_str()))
+                    || holds_prose(p.as_str())
                 {
                     break;
                 }
@@ -1946,22 +1949,13 @@ impl Detector {
         let mut found: Vec<Span> = Vec::new();
         self.scan(text, |spec| cased || spec.category != "street", &mut found);
         if let Some(titled) = &titled {
-            let from = found.len();
-            self.scan(titled, |spec| spec.category == "street", &mut found);
-            let mut k = from;
-            while k < found.len() {
-                let prose = found.get(k).is_some_and(|s| {
-                    text.get(s.start..s.end).is_some_and(|v| {
-                        v.split(|c: char| !c.is_alphabetic())
-                            .any(|w| LOWER_PROSE.contains(&w))
-                    })
-                });
-                if prose {
-                    found.swap_remove(k);
-                } else {
-                    k += 1;
-                }
-            }
+            let mut streets = Vec::new();
+            self.scan(titled, |spec| spec.category == "street", &mut streets);
+            found.extend(
+                streets
+                    .into_iter()
+                    .filter(|s| !text.get(s.start..s.end).is_some_and(holds_prose)),
+            );
         }
         let street_text = titled.as_deref().unwrap_or(text);
         // An address block stops where another category's span starts (`KS 67202`: the
