@@ -720,10 +720,9 @@ impl AddressBlock {
                 // or a postcode follows it (`\nNuuk, 3900`); a word that goes on into a
                 // sentence there is prose (`\nFamily lives on`, `\nAddress:`).
                 let rest = text.get(end + whole.end()..).unwrap_or("");
-                let new_line = whole
-                    .as_str()
-                    .get(..p.start() - whole.start())
-                    .is_some_and(|sep| sep.contains('\n'));
+                let new_line = c
+                    .name("strong")
+                    .is_some_and(|sep| sep.as_str().contains('\n'));
                 if !(strong || after_unit || after_post || country())
                     || NAME_STOP.contains(&first.as_str())
                     || (new_line && !self.place_end.is_match(rest))
