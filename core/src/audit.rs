@@ -15,8 +15,9 @@ use serde_json::value::RawValue;
 use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Result};
-use crate::keys::{HmacSha256, KeyRing, hex_lower};
-use crate::policy::RecordAttrs;
+use crate::keys::{HmacSha256, KeyRing};
+use crate::record::RecordAttrs;
+use crate::util::hex;
 
 /// One field's treatment in a decision event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,7 +221,7 @@ impl<W: Write + Send> AuditSink for ChainedLog<W> {
             .lock()
             .map_err(|_| audit_err(None, "audit log poisoned"))?;
         let seq = s.seq + 1;
-        let mac = hex_lower(
+        let mac = hex::lower(
             &entry_mac(&self.key, seq, &s.prev, &body)
                 .finalize()
                 .into_bytes(),
@@ -342,16 +343,6 @@ struct Line<'a> {
     mac: String,
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// Verifies a chained log read from `input`; returns its tail and the number of break-glass
 /// events (each one flagged for review).
 ///
@@ -420,7 +411,7 @@ fn verify_each(
             &parsed.prev,
             parsed.event.get(),
         );
-        let given = unhex(&parsed.mac).ok_or_else(|| audit_err(Some(n), "mac is not hex"))?;
+        let given = hex::decode(&parsed.mac).ok_or_else(|| audit_err(Some(n), "mac is not hex"))?;
         mac.verify_slice(&given)
             .map_err(|_| audit_err(Some(n), "mac mismatch: the entry was altered"))?;
         if parsed.event.get().contains("\"break_glass\":true") {
@@ -439,27 +430,6 @@ fn verify_each(
     ))
 }
 
-/// The current UTC time as RFC 3339 (`2026-11-25T15:33:47Z`).
-#[cfg(not(target_arch = "wasm32"))]
-pub fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    rfc3339(i64::try_from(secs).unwrap_or(0))
-}
-
-/// RFC 3339 UTC text of a Unix time in seconds.
-pub fn rfc3339(unix_secs: i64) -> String {
-    let (y, m, d) = crate::treat::civil_from_days(unix_secs.div_euclid(86_400));
-    let s = unix_secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,7 +437,7 @@ mod tests {
     fn event(i: u64) -> AuditEvent {
         AuditEvent {
             kind: "disclosure".into(),
-            time: rfc3339(1_700_000_000 + i as i64),
+            time: crate::util::calendar::rfc3339(1_700_000_000 + i as i64),
             user: "u1".into(),
             roles: vec!["coder".into()],
             operation: "read".into(),
@@ -562,11 +532,5 @@ mod tests {
             .unwrap();
         lines.push(String::from_utf8(buf).unwrap().trim_end().to_owned());
         assert_eq!(check(&lines, &key).unwrap().0.seq, 3);
-    }
-
-    #[test]
-    fn rfc3339_formats() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_764_084_827), "2025-11-25T15:33:47Z");
     }
 }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{Error, Location, Result};
+use crate::record::RecordColumns;
 use crate::treat::{
     GeneralizeParams, MaskParams, PseudonymParams, RedactParams, ScrubParams, ShiftParams,
 };
@@ -243,31 +244,6 @@ struct FieldFile {
     redact: Option<RedactParams>,
     #[serde(default)]
     scrub: Option<ScrubParams>,
-}
-
-/// Columns (or JSON paths) that carry record-level attributes Cedar policies read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RecordColumns {
-    /// Record id written to the audit log.
-    #[serde(default)]
-    pub id: Option<String>,
-    /// Patient id: keys the date shift and decides `own_record`.
-    #[serde(default)]
-    pub patient: Option<String>,
-    /// Sensitivity labels (HL7 codes such as `HIV`, `PSY`, `SUD`, `42CFRPart2`), separated by
-    /// `;`, `,`, `|` or spaces.
-    #[serde(default)]
-    pub labels: Option<String>,
-    /// Confidentiality code (`N`, `R`, `V`, ...).
-    #[serde(default)]
-    pub confidentiality: Option<String>,
-    /// User ids of the patient's care team, separated like labels.
-    #[serde(default)]
-    pub care_team: Option<String>,
-    /// Purposes of use the patient consented to (for 42 CFR Part 2), separated like labels.
-    #[serde(default)]
-    pub consent: Option<String>,
 }
 
 /// One catalog field: a column name or JSON path, its category and resolved parameters.

@@ -21,7 +21,7 @@ use crate::engine::{AttrUse, Disclosures, View};
 use crate::error::{Error, Location, Result};
 use crate::io::Summary;
 use crate::plan::{Applied, Plan, RowCtx, Treatment};
-use crate::policy::RecordAttrs;
+use crate::record::RecordAttrs;
 
 /// Rows per slice when a batch is split across cores.
 pub const SLICE_ROWS: usize = 65_536;
@@ -65,7 +65,7 @@ fn cell_text<'a>(
             let days = array
                 .as_primitive::<arrow_array::types::Date32Type>()
                 .value(row);
-            let (y, m, d) = crate::treat::civil_from_days(i64::from(days));
+            let (y, m, d) = crate::util::calendar::civil_from_days(i64::from(days));
             let _ = write!(scratch, "{y:04}-{m:02}-{d:02}");
         }
         other => {
@@ -396,17 +396,7 @@ pub fn deidentify_batches(
                 .map(move |k| b.slice(k * SLICE_ROWS, SLICE_ROWS.min(n - (k * SLICE_ROWS).min(n))))
         })
         .collect();
-    #[cfg(feature = "parallel")]
-    let done: Vec<Result<(RecordBatch, Summary)>> = {
-        use rayon::prelude::*;
-        slices
-            .par_iter()
-            .map(|b| deidentify_batch(view, b))
-            .collect()
-    };
-    #[cfg(not(feature = "parallel"))]
-    let done: Vec<Result<(RecordBatch, Summary)>> =
-        slices.iter().map(|b| deidentify_batch(view, b)).collect();
+    let done = crate::util::par::map(&slices, |b| deidentify_batch(view, b));
     let mut total = Summary::default();
     let mut out = Vec::with_capacity(done.len());
     for d in done {

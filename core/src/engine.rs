@@ -12,15 +12,13 @@ use std::sync::{Arc, RwLock};
 use serde_json::Value;
 
 use crate::audit::{AuditEvent, AuditSink, FieldAudit};
-use crate::catalog::{Catalog, RecordColumns};
+use crate::catalog::Catalog;
 use crate::error::{Error, Location, Result};
 use crate::keys::KeyRing;
 use crate::limits::Limits;
 use crate::plan::{Applied, Plan, RowCtx};
-use crate::policy::{Decider, Pack, PackSources, RecordAttrs, Source};
-
-/// Maximum JSON nesting depth a record may have.
-pub const MAX_JSON_DEPTH: usize = 64;
+use crate::policy::{Decider, Pack, PackSources, Source};
+use crate::record::RecordAttrs;
 
 /// A loaded, validated policy pack: the one judge of who sees what.
 ///
@@ -408,7 +406,7 @@ impl Engine {
             decider: Arc::new(decider),
             key: None,
             audit: None,
-            clock: default_clock,
+            clock: crate::util::calendar::now_rfc3339,
             as_of_year,
             limits: self.limits,
             cache: Arc::new(RwLock::new(PlanCache::default())),
@@ -416,27 +414,14 @@ impl Engine {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 fn current_year() -> Result<i64> {
-    let now = crate::audit::now_rfc3339();
-    now.get(..4)
-        .and_then(|y| y.parse().ok())
-        .ok_or_else(|| Error::request("cannot read the clock"))
-}
-
-#[cfg(target_arch = "wasm32")]
-fn current_year() -> Result<i64> {
-    Err(Error::request("`as_of_year` is required on this platform"))
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn default_clock() -> String {
-    crate::audit::now_rfc3339()
-}
-
-#[cfg(target_arch = "wasm32")]
-fn default_clock() -> String {
-    String::new()
+    crate::util::calendar::current_year().ok_or_else(|| {
+        Error::request(if cfg!(target_arch = "wasm32") {
+            "`as_of_year` is required on this platform"
+        } else {
+            "cannot read the clock"
+        })
+    })
 }
 
 /// One principal's access to one dataset: compiles, caches, audits and applies plans.
@@ -642,7 +627,7 @@ impl View {
 
     /// Record attributes from a record, given a way to read a column or path as text.
     pub fn record_attrs<'a>(&self, get: impl Fn(&str) -> Option<&'a str>) -> RecordAttrs {
-        record_attrs(&self.catalog.record, &self.request.user, get)
+        self.catalog.record.attrs(&self.request.user, get)
     }
 
     /// Whether audit events are recorded.
@@ -653,8 +638,7 @@ impl View {
     /// Which record attributes can vary between rows of a table with these columns.
     pub fn attr_use_in<V>(&self, columns: &HashMap<String, V>) -> AttrUse {
         let r = &self.catalog.record;
-        let has = |c: &Option<String>| c.as_ref().is_some_and(|c| columns.contains_key(c));
-        if has(&r.labels) || has(&r.confidentiality) || has(&r.care_team) || has(&r.consent) {
+        if r.any_varying(|c| columns.contains_key(c)) {
             AttrUse::Full
         } else if let Some(p) = r.patient.as_ref().filter(|p| columns.contains_key(*p)) {
             AttrUse::OwnRecordOnly {
@@ -667,10 +651,7 @@ impl View {
 
     /// The plan for rows that carry no attribute but a patient id other than the user's.
     pub fn plan_for_others(&self) -> Result<Arc<Plan>> {
-        self.plan(&RecordAttrs {
-            confidentiality: "N".into(),
-            ..RecordAttrs::default()
-        })
+        self.plan(&RecordAttrs::others())
     }
 
     /// Treats `text` as the catalog's first free-text field (a category that can be scrubbed,
@@ -721,15 +702,8 @@ impl View {
     /// # Errors
     /// The first error of [`View::apply_json`]; [`Error::Audit`] when the audit fails.
     pub fn apply_json_records(&self, records: &mut [Value], source: &str) -> Result<()> {
-        let apply = |(i, r): (usize, &mut Value)| self.apply_json(r, source, i as u64 + 1);
-        #[cfg(feature = "parallel")]
-        let outcomes: Vec<Result<JsonOutcome>> = {
-            use rayon::prelude::*;
-            records.par_iter_mut().enumerate().map(apply).collect()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let outcomes: Vec<Result<JsonOutcome>> =
-            records.iter_mut().enumerate().map(apply).collect();
+        let apply = |i: usize, r: &mut Value| self.apply_json(r, source, i as u64 + 1);
+        let outcomes = crate::util::par::map_mut(records, apply);
         if !self.is_audited() {
             return outcomes.into_iter().try_for_each(|o| o.map(drop));
         }
@@ -747,7 +721,7 @@ impl View {
     /// object keys joined by `.`, with `[]` after an array (`name[].given[]`).
     ///
     /// # Errors
-    /// [`Error::Input`] for nesting deeper than [`MAX_JSON_DEPTH`] or a non-object record,
+    /// [`Error::Input`] for nesting deeper than [`crate::MAX_JSON_DEPTH`] or a non-object record,
     /// [`Error::Key`] when a key is needed and missing, [`Error::Audit`] for audit failures.
     ///
     /// # Examples
@@ -1008,38 +982,6 @@ fn first_leaf<'a>(v: &'a Value, path: &str) -> Option<&'a str> {
         cur = next;
     }
     cur.into_iter().find_map(Value::as_str)
-}
-
-fn split_list(s: &str) -> Vec<String> {
-    let mut v: Vec<String> = s
-        .split([';', ',', '|', ' '])
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .map(str::to_owned)
-        .collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
-pub(crate) fn record_attrs<'a>(
-    r: &RecordColumns,
-    user: &str,
-    get: impl Fn(&str) -> Option<&'a str>,
-) -> RecordAttrs {
-    let col = |c: &Option<String>| c.as_deref().and_then(&get).unwrap_or("");
-    let confidentiality = col(&r.confidentiality).trim();
-    RecordAttrs {
-        labels: split_list(col(&r.labels)),
-        confidentiality: if confidentiality.is_empty() {
-            "N".to_owned()
-        } else {
-            confidentiality.to_owned()
-        },
-        treating: r.care_team.is_some() && split_list(col(&r.care_team)).iter().any(|u| u == user),
-        own_record: r.patient.is_some() && col(&r.patient) == user,
-        consent: split_list(col(&r.consent)),
-    }
 }
 
 /// Free text longer than [`Limits::max_text_bytes`] is refused before any detector runs.

@@ -23,6 +23,7 @@ use csv::ByteRecord;
 use crate::engine::{Counts, Disclosures, View};
 use crate::error::{Error, Location, Result};
 use crate::rows::{RowApplier, RowOut};
+use crate::util::par;
 
 /// Options for the streaming de-identifiers.
 #[derive(Debug, Clone)]
@@ -328,7 +329,7 @@ pub fn deidentify_csv<R: Read + Send, W: Write + Send>(
     out.write_all(&header_bytes(&headers, src, opts.delimiter)?)
         .map_err(|e| Error::io("<output>", e))?;
 
-    let per_batch = 2 * threads();
+    let per_batch = 2 * par::threads();
     let read_batch = |s: &mut Splitter<R>| -> Result<Vec<Chunk>> {
         let mut v = Vec::with_capacity(per_batch);
         while v.len() < per_batch {
@@ -356,7 +357,7 @@ pub fn deidentify_csv<R: Read + Send, W: Write + Send>(
     cur.extend(read_batch(&mut splitter)?);
     let mut pending: Vec<ChunkOut> = Vec::new();
     while !cur.is_empty() {
-        let (done, next) = join(
+        let (done, next) = par::join(
             || process_batch(view, &rows, &names, &cur, opts),
             || -> Result<Vec<Chunk>> {
                 write_batch(std::mem::take(&mut pending), &mut summary)?;
@@ -370,27 +371,6 @@ pub fn deidentify_csv<R: Read + Send, W: Write + Send>(
     out.flush().map_err(|e| Error::io("<output>", e))?;
     summary.plans = view.plans_compiled();
     Ok(summary)
-}
-
-fn threads() -> usize {
-    #[cfg(feature = "parallel")]
-    {
-        rayon::current_num_threads().max(1)
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        1
-    }
-}
-
-#[cfg(feature = "parallel")]
-fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
-    rayon::join(a, b)
-}
-
-#[cfg(not(feature = "parallel"))]
-fn join<A, B>(a: impl FnOnce() -> A, b: impl FnOnce() -> B) -> (A, B) {
-    (a(), b())
 }
 
 fn csv_err(src: &str, line_offset: u64, e: &csv::Error) -> Error {
@@ -410,21 +390,9 @@ fn process_batch(
     chunks: &[Chunk],
     opts: &IoOptions,
 ) -> Result<Vec<ChunkOut>> {
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        chunks
-            .par_iter()
-            .map(|c| process_chunk(view, rows, names, c, opts))
-            .collect()
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        chunks
-            .iter()
-            .map(|c| process_chunk(view, rows, names, c, opts))
-            .collect()
-    }
+    par::map(chunks, |c| process_chunk(view, rows, names, c, opts))
+        .into_iter()
+        .collect()
 }
 
 fn process_chunk(
@@ -610,13 +578,7 @@ pub fn deidentify_ndjson<R: BufRead, W: Write>(
                 .map_err(|e| Error::input(Location::line(src, *n), e.to_string()))?;
             Ok((s, o))
         };
-        #[cfg(feature = "parallel")]
-        let done: Vec<Result<_>> = {
-            use rayon::prelude::*;
-            chunk.par_iter().map(treat).collect()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let done: Vec<Result<_>> = chunk.iter().map(treat).collect();
+        let done = par::map(&chunk, treat);
         let mut disclosures = Disclosures::default();
         for r in done {
             let (s, o) = r?;

@@ -10,6 +10,7 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use crate::util::hex;
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
 
@@ -72,7 +73,7 @@ impl KeyRing {
             )));
         }
         let id_bytes = derive(master, "key-id")?;
-        let id = hex_lower(id_bytes.get(..8).unwrap_or(&[]));
+        let id = hex::lower(id_bytes.get(..8).unwrap_or(&[]));
         Ok(KeyRing {
             id,
             pseudonym: keyed(&*derive(master, "pseudonym")?)?,
@@ -95,14 +96,9 @@ impl KeyRing {
                 MIN_KEY_BYTES * 2
             ))
         };
-        if !body.len().is_multiple_of(2) || !body.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(bad());
-        }
         let mut bytes = Zeroizing::new(Vec::with_capacity(body.len() / 2));
-        for pair in body.as_bytes().chunks_exact(2) {
-            let hi = hex_val(pair.first().copied().unwrap_or(b'0'));
-            let lo = hex_val(pair.get(1).copied().unwrap_or(b'0'));
-            bytes.push(hi << 4 | lo);
+        if !hex::decode_into(body, &mut bytes) {
+            return Err(bad());
         }
         if bytes.len() < MIN_KEY_BYTES {
             return Err(Error::key(format!(
@@ -122,7 +118,7 @@ impl KeyRing {
             return Err(Error::key("a key needs at least 32 random bytes"));
         }
         let mut s = Zeroizing::new(String::from(FILE_PREFIX));
-        s.push_str(&hex_lower(random));
+        s.push_str(&hex::lower(random));
         s.push('\n');
         Ok(s)
     }
@@ -142,44 +138,6 @@ impl KeyRing {
 
     pub(crate) fn audit_mac(&self) -> &HmacSha256 {
         &self.audit
-    }
-}
-
-fn hex_val(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' => b - b'0',
-        b'a'..=b'f' => b - b'a' + 10,
-        b'A'..=b'F' => b - b'A' + 10,
-        _ => 0,
-    }
-}
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-fn hex_digit(nibble: u8) -> char {
-    char::from(HEX.get(usize::from(nibble & 0x0f)).copied().unwrap_or(b'0'))
-}
-
-/// Lower-case hex of `bytes`.
-pub(crate) fn hex_lower(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(hex_digit(b >> 4));
-        s.push(hex_digit(*b));
-    }
-    s
-}
-
-/// Appends the first `n` lower-case hex digits of `bytes` to `out` (no allocation beyond `out`).
-pub(crate) fn push_hex(out: &mut String, bytes: &[u8], n: usize) {
-    for (i, b) in bytes.iter().enumerate() {
-        if 2 * i >= n {
-            break;
-        }
-        out.push(hex_digit(b >> 4));
-        if 2 * i + 1 < n {
-            out.push(hex_digit(*b));
-        }
     }
 }
 
@@ -240,12 +198,5 @@ mod tests {
             err,
             "key error: `k` holds a 31-byte key; at least 32 bytes are required"
         );
-    }
-
-    #[test]
-    fn push_hex_truncates() {
-        let mut s = String::new();
-        push_hex(&mut s, &[0xde, 0xad, 0xbe], 5);
-        assert_eq!(s, "deadb");
     }
 }

@@ -12,15 +12,16 @@ pub mod keys;
 mod limits;
 pub mod plan;
 pub mod policy;
+mod record;
 pub mod rows;
 pub mod text;
 pub mod treat;
+mod util;
 
-pub use engine::{
-    AccessRequest, AttrUse, Counts, Disclosures, Engine, JsonOutcome, MAX_JSON_DEPTH, View,
-};
+pub use engine::{AccessRequest, AttrUse, Counts, Disclosures, Engine, JsonOutcome, View};
 pub use error::{Error, Location, Result};
 pub use keys::KeyRing;
-pub use limits::Limits;
+pub use limits::{Limits, MAX_JSON_DEPTH};
 pub use plan::{Applied, FieldPlan, Plan, RowCtx, Treatment};
-pub use policy::{Level, PackSources, RecordAttrs, Source};
+pub use policy::{Level, PackSources, Source};
+pub use record::{RecordAttrs, RecordColumns};

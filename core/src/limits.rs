@@ -1,6 +1,9 @@
 //! Caps that keep memory and time bounded on hostile input. Every cap is checked before the
 //! work it bounds, and going over one is an error naming the cap, never a truncation.
 
+/// Default deepest nesting of a JSON record ([`Limits::max_depth`]).
+pub const MAX_JSON_DEPTH: usize = 64;
+
 /// The caps of an [`crate::Engine`] and its views.
 ///
 /// # Examples
@@ -33,7 +36,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_field_bytes: 1 << 20,
-            max_depth: crate::MAX_JSON_DEPTH,
+            max_depth: MAX_JSON_DEPTH,
             max_policies: 10_000,
             max_text_bytes: 1 << 20,
             max_record_bytes: 64 << 20,

@@ -12,11 +12,13 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::{Catalog, Categories, FieldSpec, Params};
 use crate::error::{Error, Result};
-use crate::keys::{KeyRing, hex_lower};
-use crate::policy::{Decider, Level, LevelDecision, RecordAttrs};
+use crate::keys::KeyRing;
+use crate::policy::{Decider, Level, LevelDecision};
+use crate::record::RecordAttrs;
 use crate::treat::{
     self, GeneralizeParams, MaskParams, PseudonymParams, RedactParams, ScrubParams, ShiftParams,
 };
+use crate::util::hex;
 
 /// What a field becomes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -263,7 +265,7 @@ impl Plan {
         };
         let bytes = serde_json::to_vec(&plan)
             .map_err(|e| Error::request(format!("cannot hash plan: {e}")))?;
-        plan.id = hex_lower(Sha256::digest(&bytes).get(..8).unwrap_or(&[]));
+        plan.id = hex::lower(Sha256::digest(&bytes).get(..8).unwrap_or(&[]));
         Ok(plan)
     }
 

@@ -25,6 +25,7 @@ use miette::Diagnostic;
 
 use crate::catalog::{Catalog, Categories};
 use crate::error::{Error, Location, Result};
+use crate::record::RecordAttrs;
 
 /// Cedar namespace of the phiguard schema.
 pub const NAMESPACE: &str = "Phi";
@@ -526,32 +527,6 @@ impl Pack {
             authorizer: Authorizer::new(),
         })
     }
-}
-
-/// Record attributes a decision depends on (the plan cache key).
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-pub struct RecordAttrs {
-    /// Sensitivity labels (HL7 codes).
-    pub labels: Vec<String>,
-    /// Confidentiality code; `N` when unknown.
-    pub confidentiality: String,
-    /// The principal is on the patient's care team.
-    pub treating: bool,
-    /// The principal is the patient.
-    pub own_record: bool,
-    /// Purposes of use the patient consented to.
-    pub consent: Vec<String>,
 }
 
 /// The outcome of asking Cedar about one level of one category.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::engine::{AttrUse, Counts, View};
 use crate::error::Result;
 use crate::plan::{Applied, Plan, RowCtx};
-use crate::policy::RecordAttrs;
+use crate::record::RecordAttrs;
 
 /// Treatment names counted in summaries, in a fixed order.
 pub const KINDS: [&str; 9] = [

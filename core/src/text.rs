@@ -2609,7 +2609,7 @@ fn valid_grouped_phone(s: &str) -> bool {
 }
 
 fn valid_ymd(s: &str) -> bool {
-    crate::treat::parse_date(s.get(..10).unwrap_or(s)).is_some()
+    crate::util::calendar::parse_date(s.get(..10).unwrap_or(s)).is_some()
 }
 
 fn valid_mdy(s: &str) -> bool {

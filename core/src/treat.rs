@@ -9,7 +9,9 @@
 use hmac::Mac;
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{HmacSha256, push_hex};
+use crate::keys::{HmacSha256, KeyRing};
+use crate::util::calendar::{DateForm, civil_from_days, days_from_civil, digits, parse_date};
+use crate::util::hex;
 
 /// Partial mask: keep the first/last `n` characters, mask the rest, keep separators.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,18 +174,12 @@ pub fn mask(value: &str, p: &MaskParams, out: &mut String) {
 /// assert_eq!(a, b);
 /// assert_eq!(a.len(), 4 + 16);
 /// ```
-pub fn pseudonym(
-    value: &str,
-    key: &crate::KeyRing,
-    domain: &str,
-    p: &PseudonymParams,
-    out: &mut String,
-) {
+pub fn pseudonym(value: &str, key: &KeyRing, domain: &str, p: &PseudonymParams, out: &mut String) {
     pseudonymize(value, key.pseudonym_mac(), domain, p, out);
 }
 
 /// The per-patient date offset in days (never 0, at most `max_days` either way).
-pub fn patient_offset(key: &crate::KeyRing, patient_id: &str, max_days: u32) -> i64 {
+pub fn patient_offset(key: &KeyRing, patient_id: &str, max_days: u32) -> i64 {
     date_offset(key.date_shift_mac(), patient_id, max_days)
 }
 
@@ -205,7 +201,7 @@ pub(crate) fn pseudonymize(
     }
     let digest = mac.finalize().into_bytes();
     out.push_str(&p.prefix);
-    push_hex(out, &digest, p.length.clamp(8, 64));
+    hex::push(out, &digest, p.length.clamp(8, 64));
 }
 
 /// The per-patient date offset in days (never 0) for `patient_id`.
@@ -220,124 +216,6 @@ pub(crate) fn date_offset(key: &HmacSha256, patient_id: &str, max_days: u32) -> 
     let magnitude = 1 + (v >> 1) % max;
     let magnitude = i64::try_from(magnitude).unwrap_or(1);
     if v & 1 == 1 { magnitude } else { -magnitude }
-}
-
-/// A calendar date parsed from one of the formats clinicians' systems write, remembering the
-/// format so a shifted date is written back the same way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ParsedDate<'a> {
-    /// Year.
-    pub year: i64,
-    /// Month 1-12.
-    pub month: u32,
-    /// Day 1-31 (valid for the month).
-    pub day: u32,
-    form: DateForm,
-    /// Whatever followed the date (a time, `T10:00:00Z`), kept verbatim.
-    rest: &'a str,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DateForm {
-    /// `2021-03-04`
-    Iso,
-    /// `20210304`
-    Compact,
-    /// `03/04/2021` (US month first)
-    Us,
-}
-
-fn digits(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-/// Parses `YYYY-MM-DD[rest]`, `YYYYMMDD` or `MM/DD/YYYY[rest]`, where rest starts with `T`
-/// or a space. Returns `None` for anything else or an impossible date.
-pub fn parse_date(s: &str) -> Option<ParsedDate<'_>> {
-    let b = s.as_bytes();
-    let (year, month, day, form, rest) =
-        if b.len() >= 10 && b.get(4) == Some(&b'-') && b.get(7) == Some(&b'-') {
-            (
-                digits(s.get(0..4)?)?,
-                digits(s.get(5..7)?)?,
-                digits(s.get(8..10)?)?,
-                DateForm::Iso,
-                s.get(10..)?,
-            )
-        } else if b.len() >= 10 && b.get(2) == Some(&b'/') && b.get(5) == Some(&b'/') {
-            (
-                digits(s.get(6..10)?)?,
-                digits(s.get(0..2)?)?,
-                digits(s.get(3..5)?)?,
-                DateForm::Us,
-                s.get(10..)?,
-            )
-        } else if b.len() == 8 {
-            (
-                digits(s.get(0..4)?)?,
-                digits(s.get(4..6)?)?,
-                digits(s.get(6..8)?)?,
-                DateForm::Compact,
-                "",
-            )
-        } else {
-            return None;
-        };
-    if !(rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ')) {
-        return None;
-    }
-    let year = i64::from(year);
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return None;
-    }
-    Some(ParsedDate {
-        year,
-        month,
-        day,
-        form,
-        rest,
-    })
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if is_leap(y) => 29,
-        _ => 28,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date `days` after 1970-01-01 (inverse of [`days_from_civil`]).
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
-    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// Writes `value` moved by `offset_days` in its own format. `false` if it is not a date.
@@ -535,16 +413,6 @@ mod tests {
     }
 
     #[test]
-    fn civil_round_trip() {
-        for days in (-800_000..800_000).step_by(997) {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
-        }
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(civil_from_days(days_from_civil(2000, 2, 29)), (2000, 2, 29));
-    }
-
-    #[test]
     fn shift_keeps_format() {
         let mut o = String::new();
         assert!(shift_date("03/01/2021", -1, &mut o));
@@ -594,5 +462,24 @@ mod tests {
         assert_eq!(g("1000", &b).as_deref(), Some(">=1000"));
         assert_eq!(g("-3", &b).as_deref(), Some("<0"));
         assert_eq!(g("NaN", &b), None);
+    }
+
+    proptest::proptest! {
+    #[test]
+    fn date_shift_is_constant_per_patient(
+        patient in "[a-z0-9-]{1,36}", d1 in 0i64..40_000, d2 in 0i64..40_000, max in 1u32..1000
+    ) {
+        let key = KeyRing::from_bytes(&[7; 32]).unwrap();
+        let fmt = |d: i64| { let (y, m, dd) = civil_from_days(d); format!("{y:04}-{m:02}-{dd:02}") };
+        let off = patient_offset(&key, &patient, max);
+        proptest::prop_assert!(off != 0 && off.abs() <= i64::from(max));
+        proptest::prop_assert_eq!(off, patient_offset(&key, &patient, max));
+        let (mut s1, mut s2) = (String::new(), String::new());
+        proptest::prop_assert!(shift_date(&fmt(d1), off, &mut s1));
+        proptest::prop_assert!(shift_date(&fmt(d2), off, &mut s2));
+        let back = |s: &str| { let d = parse_date(s).unwrap(); days_from_civil(d.year, d.month, d.day) };
+        proptest::prop_assert_eq!(back(&s1) - back(&s2), d1 - d2);
+    }
+
     }
 }
