@@ -907,7 +907,12 @@ fn to_py_value<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
 fn summary_dict<'py>(py: Python<'py>, s: &Summary) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("rows", s.rows)?;
-    d.set_item("treatments", s.treatments.clone())?;
+    d.set_item(
+        "treatments",
+        s.treatments
+            .iter()
+            .collect::<std::collections::BTreeMap<_, _>>(),
+    )?;
     d.set_item("unknown_columns", s.unknown_columns.clone())?;
     d.set_item("plans", s.plans)?;
     Ok(d)

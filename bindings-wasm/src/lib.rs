@@ -631,7 +631,11 @@ impl CsvStream {
         let (out, s) = self.inner.finish().map_err(|e| js_err(&e))?;
         self.summary = Some(RunSummary {
             rows: s.rows,
-            treatments: s.treatments,
+            treatments: s
+                .treatments
+                .iter()
+                .map(|(k, n)| (k.to_owned(), n))
+                .collect(),
             unknown_columns: s.unknown_columns,
             plans: s.plans,
         });

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
-use phiguard::{Engine, Plan, RecordAttrs};
+use phiguard::{Engine, Plan, RecordAttrs, TreatmentKind};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -12,14 +12,14 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn color(t: &str) -> &'static str {
+fn color(t: TreatmentKind) -> &'static str {
     match t {
-        "clear" => "#f8d7da",
-        "mask" => "#fde2c4",
-        "shift" => "#fff3bf",
-        "pseudonymize" => "#d3f9d8",
-        "generalize" => "#d0ebff",
-        "scrub" => "#e5dbff",
+        TreatmentKind::Clear => "#f8d7da",
+        TreatmentKind::Mask => "#fde2c4",
+        TreatmentKind::Shift => "#fff3bf",
+        TreatmentKind::Pseudonymize => "#d3f9d8",
+        TreatmentKind::Generalize => "#d0ebff",
+        TreatmentKind::Scrub => "#e5dbff",
         _ => "#e9ecef",
     }
 }
@@ -46,15 +46,7 @@ Record attributes: labels [{}], confidentiality {}, care team {}. Deny by defaul
         esc(&attrs.confidentiality),
         if attrs.treating { "yes" } else { "no" }
     );
-    for t in [
-        "clear",
-        "mask",
-        "shift",
-        "pseudonymize",
-        "generalize",
-        "scrub",
-        "redact",
-    ] {
+    for t in TreatmentKind::ALL {
         let _ = write!(h, "<span style=\"background:{}\">{t}</span>", color(t));
     }
     h.push_str("</p><table><tr><th>field</th><th>category</th>");
@@ -87,7 +79,7 @@ Record attributes: labels [{}], confidentiality {}, care team {}. Deny by defaul
         );
         for (_, _, plan) in columns {
             if let Some(f) = plan.fields.get(i) {
-                let t = f.treatment.name();
+                let t = f.treatment.kind();
                 let why = f.reason();
                 let _ = write!(
                     h,

@@ -437,7 +437,8 @@ fn print_summary(s: &Summary, secs: f64, output: &Path) {
             s.unknown_columns.join(", ")
         );
     }
-    if let Some(n) = s.treatments.get("untreatable") {
+    let n = s.treatments.get(phiguard::Counted::Untreatable);
+    if n > 0 {
         eprintln!("phiguard: {n} value(s) could not be treated as planned and were redacted");
     }
 }

@@ -20,8 +20,9 @@ use arrow_schema::{DataType, Field, Schema};
 use crate::engine::{AttrUse, Disclosures, View};
 use crate::error::{Error, Location, Result};
 use crate::io::Summary;
-use crate::plan::{Applied, Plan, RowCtx, Treatment};
+use crate::plan::{Applied, Counted, Plan, RowCtx, Tally, Treatment};
 use crate::record::RecordAttrs;
+use crate::treat::TreatmentKind;
 
 /// Rows per slice when a batch is split across cores.
 pub const SLICE_ROWS: usize = 65_536;
@@ -254,13 +255,13 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(bound.names.len());
     let mut fields: Vec<Field> = Vec::with_capacity(bound.names.len());
     let patient_col = bound.patient.map(|i| batch.column(i).clone());
-    let mut counts: HashMap<&'static str, u64> = HashMap::new();
+    let mut counts = Tally::default();
     for (i, col) in batch.columns().iter().enumerate() {
         let name = bound.names.get(i).cloned().unwrap_or_default();
         let in_field = schema.field(i);
         let non_null = (rows - col.null_count()) as u64;
         let Some(fi) = bound.field.get(i).copied().flatten() else {
-            *counts.entry("unknown_field").or_insert(0) += non_null;
+            counts.add(Counted::UnknownField, non_null);
             columns.push(new_null_array(col.data_type(), rows));
             fields.push(in_field.as_ref().clone().with_nullable(true));
             continue;
@@ -272,15 +273,13 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
         if uniform {
             match treatment {
                 Some(Treatment::Clear) => {
-                    *counts.entry("clear").or_insert(0) += non_null;
+                    counts.add(Counted::Treated(TreatmentKind::Clear), non_null);
                     columns.push(col.clone());
                     fields.push(in_field.as_ref().clone());
                     continue;
                 }
-                Some(Treatment::Redact(r)) if r.placeholder.is_none() => {
-                    *counts
-                        .entry(if r.drop { "drop" } else { "redact" })
-                        .or_insert(0) += non_null;
+                Some(t @ Treatment::Redact(r)) if r.placeholder.is_none() => {
+                    counts.add(Counted::Treated(t.kind()), non_null);
                     columns.push(new_null_array(col.data_type(), rows));
                     fields.push(in_field.as_ref().clone().with_nullable(true));
                     continue;
@@ -297,7 +296,7 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
         let needs_patient = !uniform || matches!(treatment, Some(Treatment::Shift(_)));
         let strings = col.as_string_opt::<i32>();
         let (mut treated, mut untreatable) = (0u64, 0u64);
-        let kind_name = treatment.map_or("redact", Treatment::name);
+        let kind = treatment.map_or(TreatmentKind::Redact, Treatment::kind);
         for r in 0..rows {
             let Some(plan) = plan_of(r) else { continue };
             let patient = match (&patient_col, needs_patient) {
@@ -325,11 +324,17 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
                         treated += 1;
                     }
                 } else {
-                    let kind = match res {
-                        Applied::Untreatable => "untreatable",
-                        _ => plan.fields.get(fi).map_or("redact", |f| f.treatment.name()),
-                    };
-                    *counts.entry(kind).or_insert(0) += 1;
+                    counts.add(
+                        match res {
+                            Applied::Untreatable => Counted::Untreatable,
+                            _ => Counted::Treated(
+                                plan.fields
+                                    .get(fi)
+                                    .map_or(TreatmentKind::Redact, |f| f.treatment.kind()),
+                            ),
+                        },
+                        1,
+                    );
                 }
             }
             match res {
@@ -338,15 +343,12 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
                 Applied::Null | Applied::Drop | Applied::Untreatable => builder.append_null(),
             }
         }
-        for (k, n) in [(kind_name, treated), ("untreatable", untreatable)] {
-            if n > 0 {
-                *counts.entry(k).or_insert(0) += n;
-            }
-        }
+        counts.add(Counted::Treated(kind), treated);
+        counts.add(Counted::Untreatable, untreatable);
         columns.push(Arc::new(builder.finish()));
         fields.push(Field::new(name, DataType::Utf8, true));
     }
-    summary.treatments = counts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    summary.treatments = counts;
     summary.plans = view.plans_compiled();
     let out_schema = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
     let out_batch = RecordBatch::try_new(out_schema, columns).map_err(|e| {
@@ -402,9 +404,7 @@ pub fn deidentify_batches(
     for d in done {
         let (b, s) = d?;
         total.rows += s.rows;
-        for (k, v) in s.treatments {
-            *total.treatments.entry(k).or_insert(0) += v;
-        }
+        total.treatments.merge(&s.treatments);
         if total.unknown_columns.is_empty() {
             total.unknown_columns = s.unknown_columns;
         }

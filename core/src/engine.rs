@@ -16,9 +16,10 @@ use crate::catalog::Catalog;
 use crate::error::{Error, Location, Result};
 use crate::keys::KeyRing;
 use crate::limits::Limits;
-use crate::plan::{Applied, Plan, RowCtx};
+use crate::plan::{Applied, Counted, Plan, RowCtx, Tally};
 use crate::policy::{Decider, Pack, PackSources, Source};
 use crate::record::RecordAttrs;
+use crate::treat::TreatmentKind;
 
 /// A loaded, validated policy pack: the one judge of who sees what.
 ///
@@ -768,32 +769,31 @@ impl View {
         let mut outcome = JsonOutcome {
             plan: plan.id.clone(),
             record_id,
-            counts: Counts::new(),
+            counts: Tally::default(),
         };
         let mut path = String::new();
         let mut buf = String::new();
         let limits = self.limits;
         walk(record, &mut path, 0, &limits, &mut |p, v| {
-            let name = match self.field_index.get(p) {
+            let counted = match self.field_index.get(p) {
                 Some(&i) => {
-                    let f = plan
+                    let kind = plan
                         .fields
                         .get(i)
-                        .map(|f| f.treatment.name())
-                        .unwrap_or("redact");
+                        .map_or(TreatmentKind::Redact, |f| f.treatment.kind());
                     let res = apply_leaf(&plan, i, v, &ctx, &mut buf)?;
                     if res == Applied::Untreatable {
-                        "untreatable"
+                        Counted::Untreatable
                     } else {
-                        f
+                        Counted::Treated(kind)
                     }
                 }
                 None => {
                     *v = Value::Null;
-                    "unknown_field"
+                    Counted::UnknownField
                 }
             };
-            *outcome.counts.entry(name).or_insert(0) += 1;
+            outcome.counts.add(counted, 1);
             Ok(())
         })
         .map_err(|e| match e {
@@ -836,10 +836,6 @@ impl Disclosures {
     }
 }
 
-/// Values per treatment name (plus `unknown_field`, `untreatable`); a handful of keys, so a
-/// sorted map beats hashing each leaf's treatment name.
-pub type Counts = BTreeMap<&'static str, u64>;
-
 /// Field-name lookups run once per JSON leaf; the keys come from the catalog, not the input,
 /// so a fixed-seed hash is safe and several times cheaper than SipHash in WebAssembly.
 type FieldIndex = HashMap<String, usize, foldhash::fast::FixedState>;
@@ -854,8 +850,8 @@ pub struct JsonOutcome {
     pub plan: String,
     /// Record id, when the catalog names one.
     pub record_id: Option<String>,
-    /// Leaf values per treatment name (plus `unknown_field`, `untreatable`).
-    pub counts: Counts,
+    /// Leaf values per treatment (plus unknown fields and untreatable values).
+    pub counts: Tally,
 }
 
 /// Marker left where a leaf is to be dropped, removed after the walk.

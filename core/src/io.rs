@@ -6,7 +6,6 @@
 //! line and field. A row is never skipped: the run fails instead, and callers write to a
 //! temporary file so no partial output is left looking complete.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, Read, Write};
 #[cfg(not(target_arch = "wasm32"))]
@@ -20,8 +19,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use csv::ByteRecord;
 
-use crate::engine::{Counts, Disclosures, View};
+use crate::engine::{Disclosures, View};
 use crate::error::{Error, Location, Result};
+use crate::plan::Tally;
 use crate::rows::{RowApplier, RowOut};
 use crate::util::par;
 
@@ -71,26 +71,18 @@ impl IoOptions {
 pub struct Summary {
     /// Records read and written.
     pub rows: u64,
-    /// Values per treatment name (`clear`, `mask`, ..., `untreatable`, `unknown_field`).
-    pub treatments: BTreeMap<String, u64>,
+    /// Values per treatment (`clear`, `mask`, ..., `untreatable`, `unknown_field`).
+    pub treatments: Tally,
     /// Input columns not in the catalog (redacted).
     pub unknown_columns: Vec<String>,
     /// Distinct plans used.
     pub plans: usize,
 }
 
-impl Summary {
-    fn add(&mut self, counts: &Counts) {
-        for (k, v) in counts {
-            *self.treatments.entry((*k).to_owned()).or_insert(0) += v;
-        }
-    }
-}
-
 struct ChunkOut {
     bytes: Vec<u8>,
     rows: u64,
-    counts: Counts,
+    counts: Tally,
     disclosures: Disclosures,
 }
 
@@ -347,7 +339,7 @@ pub fn deidentify_csv<R: Read + Send, W: Write + Send>(
             view.audit_disclosures(part.disclosures)?;
             out.write_all(&part.bytes)
                 .map_err(|e| Error::io("<output>", e))?;
-            summary.add(&part.counts);
+            summary.treatments.merge(&part.counts);
             summary.rows += part.rows;
         }
         progress(summary.rows);
@@ -586,7 +578,7 @@ pub fn deidentify_ndjson<R: BufRead, W: Write>(
                 .write_all(s.as_bytes())
                 .and_then(|()| output.write_all(b"\n"))
                 .map_err(|e| Error::io("<output>", e))?;
-            summary.add(&o.counts);
+            summary.treatments.merge(&o.counts);
             disclosures.add(&o.plan, o.record_id.as_deref());
             summary.rows += 1;
         }
@@ -631,7 +623,7 @@ pub fn deidentify_json<R: Read, W: Write>(
     let mut disclosures = Disclosures::default();
     let mut one = |v: &mut serde_json::Value, n: u64| -> Result<()> {
         let o = view.apply_json(v, src, n)?;
-        summary.add(&o.counts);
+        summary.treatments.merge(&o.counts);
         disclosures.add(&o.plan, o.record_id.as_deref());
         summary.rows += 1;
         Ok(())
@@ -813,7 +805,7 @@ impl CsvPush {
         for part in parts {
             self.view.audit_disclosures(part.disclosures)?;
             out.extend(part.bytes);
-            self.summary.add(&part.counts);
+            self.summary.treatments.merge(&part.counts);
             self.summary.rows += part.rows;
         }
         Ok(out)

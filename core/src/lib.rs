@@ -18,10 +18,11 @@ pub mod text;
 pub mod treat;
 mod util;
 
-pub use engine::{AccessRequest, AttrUse, Counts, Disclosures, Engine, JsonOutcome, View};
+pub use engine::{AccessRequest, AttrUse, Disclosures, Engine, JsonOutcome, View};
 pub use error::{Error, Location, Result};
 pub use keys::KeyRing;
 pub use limits::{Limits, MAX_JSON_DEPTH};
-pub use plan::{Applied, FieldPlan, Plan, RowCtx, Treatment};
+pub use plan::{Applied, Counted, FieldPlan, Plan, RowCtx, Tally, Treatment};
 pub use policy::{Level, PackSources, Source};
 pub use record::{RecordAttrs, RecordColumns};
+pub use treat::TreatmentKind;

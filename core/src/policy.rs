@@ -6,7 +6,7 @@
 //! carries the file, line and column it came from.
 //!
 //! Disclosure levels are Cedar actions (`clear`, `mask`, `shift`, `pseudonymize`,
-//! `generalize`, all in the group `disclose`); categories are `Phi::Field` entities in
+//! `generalize`, `scrub`, all in the group `disclose`); categories are `Phi::Field` entities in
 //! `Phi::Group`s. A [`Decider`] holds, for one principal, the policies that can possibly
 //! apply to it — sliced by action and principal scope at creation — so a decision costs only
 //! the handful of policies that concern that principal and level.
@@ -26,6 +26,7 @@ use miette::Diagnostic;
 use crate::catalog::{Catalog, Categories};
 use crate::error::{Error, Location, Result};
 use crate::record::RecordAttrs;
+use crate::treat::TreatmentKind;
 
 /// Cedar namespace of the phiguard schema.
 pub const NAMESPACE: &str = "Phi";
@@ -65,16 +66,21 @@ impl Level {
         Level::Scrub,
     ];
 
-    /// The Cedar action id.
-    pub fn action_id(self) -> &'static str {
+    /// The treatment this level releases.
+    pub const fn kind(self) -> TreatmentKind {
         match self {
-            Level::Clear => "clear",
-            Level::Mask => "mask",
-            Level::Shift => "shift",
-            Level::Pseudonymize => "pseudonymize",
-            Level::Generalize => "generalize",
-            Level::Scrub => "scrub",
+            Level::Clear => TreatmentKind::Clear,
+            Level::Mask => TreatmentKind::Mask,
+            Level::Shift => TreatmentKind::Shift,
+            Level::Pseudonymize => TreatmentKind::Pseudonymize,
+            Level::Generalize => TreatmentKind::Generalize,
+            Level::Scrub => TreatmentKind::Scrub,
         }
+    }
+
+    /// The Cedar action id: the name of its treatment.
+    pub const fn action_id(self) -> &'static str {
+        self.kind().name()
     }
 
     fn index(self) -> usize {

@@ -9,38 +9,18 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::engine::{AttrUse, Counts, View};
+use crate::engine::{AttrUse, View};
 use crate::error::Result;
-use crate::plan::{Applied, Plan, RowCtx};
+use crate::plan::{Applied, Counted, Plan, RowCtx, Tally};
 use crate::record::RecordAttrs;
-
-/// Treatment names counted in summaries, in a fixed order.
-pub const KINDS: [&str; 9] = [
-    "clear",
-    "mask",
-    "shift",
-    "pseudonymize",
-    "generalize",
-    "redact",
-    "drop",
-    "untreatable",
-    "unknown_field",
-];
-
-const UNTREATABLE: usize = 7;
-const UNKNOWN: usize = 8;
-
-fn kind_index(name: &str) -> usize {
-    KINDS.iter().position(|k| *k == name).unwrap_or(5)
-}
 
 /// What to do with one input column under one plan.
 #[derive(Debug)]
 struct ColumnOp {
     /// Plan field index; `None` for a column the catalog does not know (redacted).
     field: Option<usize>,
-    /// Index into [`KINDS`] of its treatment, for the summary.
-    kind: usize,
+    /// How its values are counted.
+    counted: Counted,
 }
 
 type BoundPlan = (Arc<Plan>, Arc<Vec<ColumnOp>>);
@@ -79,7 +59,7 @@ pub struct RowOut {
     text: String,
     cells: Vec<Cell>,
     cache: HashMap<RecordAttrs, BoundPlan, foldhash::fast::FixedState>,
-    tally: Vec<[u64; 9]>,
+    tally: Tally,
     plan: Option<Arc<Plan>>,
 }
 
@@ -107,18 +87,8 @@ impl RowOut {
     }
 
     /// Non-empty values per treatment name since this scratch was created.
-    pub fn counts(&self) -> Counts {
-        let mut counts = Counts::new();
-        for t in &self.tally {
-            for (k, n) in t.iter().enumerate() {
-                if *n > 0 {
-                    *counts
-                        .entry(KINDS.get(k).copied().unwrap_or("redact"))
-                        .or_insert(0) += n;
-                }
-            }
-        }
-        counts
+    pub fn counts(&self) -> Tally {
+        self.tally
     }
 }
 
@@ -127,9 +97,11 @@ fn column_ops(plan: &Plan, field: &[Option<usize>]) -> Vec<ColumnOp> {
         .iter()
         .map(|f| ColumnOp {
             field: *f,
-            kind: f
+            counted: f
                 .and_then(|fi| plan.fields.get(fi))
-                .map_or(UNKNOWN, |p| kind_index(p.treatment.name())),
+                .map_or(Counted::UnknownField, |p| {
+                    Counted::Treated(p.treatment.kind())
+                }),
         })
         .collect()
 }
@@ -221,9 +193,6 @@ impl<'v> RowApplier<'v> {
                 }
             }
         };
-        if out.tally.len() != ops.len() {
-            out.tally = vec![[0; 9]; ops.len()];
-        }
         out.text.clear();
         out.cells.clear();
         let patient = self.patient.and_then(|i| row.get(i).copied());
@@ -231,7 +200,7 @@ impl<'v> RowApplier<'v> {
             .with_detector(self.view.custom_detector());
         for (i, op) in ops.iter().enumerate() {
             let s = row.get(i).copied().unwrap_or("");
-            let (cell, kind) = match op.field {
+            let (cell, counted) = match op.field {
                 Some(fi) => {
                     let start = out.text.len();
                     let res = plan.apply_value(fi, s, &ctx, &mut out.text)?;
@@ -246,17 +215,15 @@ impl<'v> RowApplier<'v> {
                     (
                         cell,
                         if res == Applied::Untreatable {
-                            UNTREATABLE
+                            Counted::Untreatable
                         } else {
-                            op.kind
+                            op.counted
                         },
                     )
                 }
-                None => (Cell::Null, UNKNOWN),
+                None => (Cell::Null, Counted::UnknownField),
             };
-            if let Some(t) = out.tally.get_mut(i).and_then(|t| t.get_mut(kind)) {
-                *t += u64::from(!s.is_empty());
-            }
+            out.tally.add(counted, u64::from(!s.is_empty()));
             out.cells.push(cell);
         }
         out.plan = Some(plan);
