@@ -1086,9 +1086,9 @@ impl View {
             let (out, summary, out_schema) = py
                 .detach(
                     || -> phiguard::Result<(Vec<RecordBatch>, Summary, Schema)> {
-                        let out_schema = phiguard::columnar::output_schema(&view, &schema)?;
+                        let out_schema = phiguard::io::arrow::output_schema(&view, &schema)?;
                         let (out, summary) =
-                            phiguard::columnar::deidentify_batches(&view, &batches)?;
+                            phiguard::io::arrow::deidentify_batches(&view, &batches)?;
                         Ok((out, summary, out_schema))
                     },
                 )
@@ -1113,7 +1113,7 @@ impl View {
             let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
             let view = self.core_for(&names)?;
             let (out, _) = py
-                .detach(|| phiguard::columnar::deidentify_batch(&view, &batch))
+                .detach(|| phiguard::io::arrow::deidentify_batch(&view, &batch))
                 .map_err(to_py)?;
             self.flush_audit()?;
             out.to_pyarrow(py)
@@ -1132,7 +1132,7 @@ impl View {
             let schema = Schema::from_pyarrow_bound(schema)?;
             let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
             let view = self.core_for(&names)?;
-            let out = phiguard::columnar::output_schema(&view, &schema).map_err(to_py)?;
+            let out = phiguard::io::arrow::output_schema(&view, &schema).map_err(to_py)?;
             self.flush_audit()?;
             out.to_pyarrow(py)
         })

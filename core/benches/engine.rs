@@ -16,8 +16,8 @@ use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, KeyInit, Mac};
-use phiguard::columnar::{deidentify_batch, deidentify_batches};
-use phiguard::rows::{RowApplier, RowOut};
+use phiguard::io::arrow::{deidentify_batch, deidentify_batches};
+use phiguard::io::{RowApplier, RowOut};
 use phiguard::{AccessRequest, Engine, KeyRing, RecordAttrs, Source};
 use sha2::Sha256;
 

@@ -3,8 +3,6 @@
 
 pub mod audit;
 pub mod catalog;
-#[cfg(feature = "arrow")]
-pub mod columnar;
 mod engine;
 pub mod error;
 pub mod io;
@@ -13,13 +11,13 @@ mod limits;
 pub mod plan;
 pub mod policy;
 mod record;
-pub mod rows;
 pub mod text;
 pub mod treat;
 mod util;
 
-pub use engine::{AccessRequest, AttrUse, Disclosures, Engine, JsonOutcome, View};
+pub use engine::{AccessRequest, AttrUse, Disclosures, Engine, View};
 pub use error::{Error, Location, Result};
+pub use io::JsonOutcome;
 pub use keys::KeyRing;
 pub use limits::{Limits, MAX_JSON_DEPTH};
 pub use plan::{Applied, Counted, FieldPlan, Plan, RowCtx, Tally, Treatment};

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
-use phiguard::columnar::{deidentify_batch, deidentify_batches};
+use phiguard::io::arrow::{deidentify_batch, deidentify_batches};
 use phiguard::io::{IoOptions, deidentify_csv};
 use phiguard::{AccessRequest, Engine, KeyRing};
 
@@ -182,7 +182,7 @@ fn output_schema_is_every_batch_schema() {
         view("physician", "TREAT"),
         patient,
     ] {
-        let want = phiguard::columnar::output_schema(&v, &batch.schema()).unwrap();
+        let want = phiguard::io::arrow::output_schema(&v, &batch.schema()).unwrap();
         for (offset, len) in [(0, 1), (3, 1), (0, 10), (0, batch.num_rows())] {
             let (out, _) = deidentify_batch(&v, &batch.slice(offset, len)).unwrap();
             assert_eq!(

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
-use phiguard::columnar::deidentify_batch;
+use phiguard::io::arrow::deidentify_batch;
 use phiguard::io::{IoOptions, deidentify_csv, deidentify_ndjson};
 use phiguard::{AccessRequest, Counted, Engine, KeyRing, TreatmentKind};
 

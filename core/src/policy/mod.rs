@@ -1,0 +1,148 @@
+//! Loading and validating a policy pack, and asking Cedar.
+//!
+//! A pack is a Cedar schema, Cedar policy files, an entities file (roles and the HL7
+//! purpose-of-use hierarchy), a categories file and dataset catalogs. Everything is validated
+//! at load: Cedar's strict validator checks every policy against the schema, and each error
+//! carries the file, line and column it came from.
+//!
+//! Disclosure levels are Cedar actions (`clear`, `mask`, `shift`, `pseudonymize`,
+//! `generalize`, `scrub`, all in the group `disclose`); categories are `Phi::Field` entities in
+//! `Phi::Group`s. A [`Decider`] holds, for one principal, the policies that can possibly
+//! apply to it — sliced by action and principal scope at creation — so a decision costs only
+//! the handful of policies that concern that principal and level.
+
+mod decider;
+mod pack;
+
+pub(crate) use decider::{Decider, LevelDecision};
+pub use pack::Pack;
+
+use std::str::FromStr;
+
+use cedar_policy::{EntityId, EntityTypeName, EntityUid};
+use miette::Diagnostic;
+
+use crate::error::{Error, Location, Result};
+use crate::treat::TreatmentKind;
+
+/// Cedar namespace of the phiguard schema.
+pub const NAMESPACE: &str = "Phi";
+
+/// A disclosure level, from most to least revealing. Each is a Cedar action of the same name.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// The value as is.
+    Clear,
+    /// Part of the value, the rest masked.
+    Mask,
+    /// A date moved by the patient's offset: intervals survive, the calendar date does not.
+    Shift,
+    /// A keyed pseudonym: equality survives, the value does not.
+    Pseudonymize,
+    /// A coarser value (year, ZIP3, age group, bucket).
+    Generalize,
+    /// Free text with every detected identifier treated as the principal's policy treats its
+    /// category (a name redacted or pseudonymized, a date generalized or shifted, ...).
+    Scrub,
+}
+
+/// Number of disclosure levels.
+const LEVELS: usize = 6;
+
+impl Level {
+    /// All levels, most revealing first: the order in which a plan tries them.
+    pub const ALL: [Level; LEVELS] = [
+        Level::Clear,
+        Level::Mask,
+        Level::Shift,
+        Level::Pseudonymize,
+        Level::Generalize,
+        Level::Scrub,
+    ];
+
+    /// The treatment this level releases.
+    pub const fn kind(self) -> TreatmentKind {
+        match self {
+            Level::Clear => TreatmentKind::Clear,
+            Level::Mask => TreatmentKind::Mask,
+            Level::Shift => TreatmentKind::Shift,
+            Level::Pseudonymize => TreatmentKind::Pseudonymize,
+            Level::Generalize => TreatmentKind::Generalize,
+            Level::Scrub => TreatmentKind::Scrub,
+        }
+    }
+
+    /// The Cedar action id: the name of its treatment.
+    pub const fn action_id(self) -> &'static str {
+        self.kind().name()
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A named text: a file name (for errors) and its contents.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// File name or label used in error locations.
+    pub name: String,
+    /// The text.
+    pub text: String,
+}
+
+impl Source {
+    /// A source from a name and text.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Source {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+}
+
+/// The sources of a policy pack.
+#[derive(Debug, Clone, Default)]
+pub struct PackSources {
+    /// Cedar schema (`schema.cedarschema`).
+    pub schema: Option<Source>,
+    /// Cedar policy files (`*.cedar`).
+    pub policies: Vec<Source>,
+    /// Cedar entities JSON: roles and purposes (`entities.json`).
+    pub entities: Option<Source>,
+    /// Categories (`categories.toml`).
+    pub categories: Option<Source>,
+    /// Dataset catalogs (`catalogs/*.toml`).
+    pub catalogs: Vec<Source>,
+    /// Custom free-text detectors (`detectors.toml`), optional.
+    pub detectors: Option<Source>,
+}
+
+fn policy_err(source: &Source, offset: usize, message: impl Into<String>) -> Error {
+    Error::Policy {
+        location: Location::from_offset(&source.name, &source.text, offset),
+        message: message.into(),
+    }
+}
+
+/// First label offset of a Cedar diagnostic, and its message with help.
+fn diag_parts(d: &dyn Diagnostic) -> (usize, String) {
+    let offset = d
+        .labels()
+        .and_then(|mut l| l.next())
+        .map_or(0, |l| l.offset());
+    let mut msg = d.to_string();
+    if let Some(help) = d.help() {
+        msg.push_str(&format!(" (help: {help})"));
+    }
+    (offset, msg)
+}
+
+pub(crate) fn uid(ty: &str, id: &str) -> Result<EntityUid> {
+    let ty = EntityTypeName::from_str(&format!("{NAMESPACE}::{ty}"))
+        .map_err(|e| Error::request(format!("bad entity type `{ty}`: {e}")))?;
+    Ok(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
+}
