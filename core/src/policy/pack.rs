@@ -230,7 +230,9 @@ impl Pack {
 
         let custom_detector = match &src.detectors {
             Some(d) => {
-                let custom = crate::text::parse_detectors(&d.text, &d.name, &categories)?;
+                let custom = crate::text::parse_detectors(&d.text, &d.name, |c| {
+                    categories.get(c).is_some()
+                })?;
                 if custom.is_empty() {
                     None
                 } else {
