@@ -15,9 +15,11 @@ use std::sync::Arc;
 #[cfg(not(target_arch = "wasm32"))]
 use std::sync::atomic::{AtomicU64, Ordering};
 
+#[cfg(not(target_arch = "wasm32"))]
 use crate::engine::View;
 use crate::error::{Error, Location, Result};
 
+#[cfg(not(target_arch = "wasm32"))]
 use super::{IoOptions, Summary, deidentify_csv, deidentify_json, deidentify_ndjson};
 
 /// A data file format.

@@ -16,9 +16,9 @@ mod push;
 mod rows;
 
 pub use self::csv::deidentify_csv;
+pub use files::{FileProgress, Format, peek_columns};
 #[cfg(not(target_arch = "wasm32"))]
-pub use files::write_atomically;
-pub use files::{FileProgress, Format, deidentify_file, peek_columns};
+pub use files::{deidentify_file, write_atomically};
 pub use json::{JsonOutcome, deidentify_json};
 pub use ndjson::deidentify_ndjson;
 pub use push::CsvPush;

@@ -123,6 +123,8 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// RFC 3339 UTC text of a Unix time in seconds.
+// WebAssembly has no system clock here, so only tests use it there.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) fn rfc3339(unix_secs: i64) -> String {
     let (y, m, d) = civil_from_days(unix_secs.div_euclid(86_400));
     let s = unix_secs.rem_euclid(86_400);
