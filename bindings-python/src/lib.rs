@@ -114,10 +114,10 @@ fn to_py(e: phiguard::Error) -> PyErr {
 }
 
 fn input_err(location: &str, message: impl Into<String>) -> PyErr {
-    to_py(phiguard::Error::Input {
-        location: phiguard::Location::line(location, 0),
-        message: message.into(),
-    })
+    to_py(phiguard::Error::input(
+        phiguard::Location::line(location, 0),
+        message,
+    ))
 }
 
 /// The names of `phiguard::Limits`' caps, as Python and pickles spell them.
@@ -164,9 +164,7 @@ fn limits_of(d: Option<&Bound<'_, PyDict>>) -> PyResult<phiguard::Limits> {
 }
 
 fn request_err(message: impl Into<String>) -> PyErr {
-    to_py(phiguard::Error::Request {
-        message: message.into(),
-    })
+    to_py(phiguard::Error::request(message))
 }
 
 /// Runs `f`, turning a panic into [`InternalError`] so that none reaches Python.
@@ -200,12 +198,8 @@ fn source_of(obj: &Bound<'_, PyAny>, label: &str) -> PyResult<Source> {
                 .map_or_else(|_| "?".into(), |n| n.to_string())
         ))
     })?;
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        to_py(phiguard::Error::Io {
-            path: path.display().to_string(),
-            source: e,
-        })
-    })?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| to_py(phiguard::Error::io(path.display(), e)))?;
     Ok(Source::new(path.display().to_string(), text))
 }
 
@@ -249,13 +243,7 @@ impl Key {
     #[staticmethod]
     fn from_file(path: PathBuf) -> PyResult<Key> {
         guarded(|| {
-            let text = zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
-                to_py(phiguard::Error::Io {
-                    path: path.display().to_string(),
-                    source: e,
-                })
-            })?);
-            let ring = KeyRing::from_key_text(&text, &path.display().to_string()).map_err(to_py)?;
+            let ring = KeyRing::from_file(&path).map_err(to_py)?;
             Ok(Key {
                 ring,
                 origin: KeyOrigin::File(path),
@@ -269,9 +257,9 @@ impl Key {
     fn from_env(name: &str) -> PyResult<Key> {
         guarded(|| {
             let text = zeroize::Zeroizing::new(std::env::var(name).map_err(|_| {
-                to_py(phiguard::Error::Key {
-                    message: format!("environment variable `{name}` is not set"),
-                })
+                to_py(phiguard::Error::key(format!(
+                    "environment variable `{name}` is not set"
+                )))
             })?);
             let ring = KeyRing::from_key_text(&text, &format!("${name}")).map_err(to_py)?;
             Ok(Key {
@@ -309,34 +297,7 @@ impl Key {
     #[staticmethod]
     fn generate(path: PathBuf) -> PyResult<Key> {
         guarded(|| {
-            let mut random = zeroize::Zeroizing::new([0u8; 32]);
-            getrandom::fill(random.as_mut()).map_err(|e| {
-                to_py(phiguard::Error::Key {
-                    message: format!("no system randomness: {e}"),
-                })
-            })?;
-            let text = KeyRing::key_file_text(random.as_ref()).map_err(to_py)?;
-            phiguard::io::write_atomically(&path, |out| {
-                use std::io::Write;
-                out.write_all(text.as_bytes())
-                    .map_err(|e| phiguard::Error::Io {
-                        path: path.display().to_string(),
-                        source: e,
-                    })
-            })
-            .map_err(to_py)?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(
-                    |e| {
-                        to_py(phiguard::Error::Io {
-                            path: path.display().to_string(),
-                            source: e,
-                        })
-                    },
-                )?;
-            }
+            KeyRing::generate_file(&path).map_err(to_py)?;
             Key::from_file(path)
         })
     }
@@ -407,7 +368,7 @@ impl Engine {
     ) -> PyResult<Engine> {
         guarded(|| {
             let limits = limits_of(limits)?;
-            let d = phiguard::Engine::default_sources();
+            let d = phiguard::PackSources::default_pack();
             let sources = PackSources {
                 schema: match schema {
                     Some(s) => Some(source_of(s, "<schema>")?),
@@ -435,7 +396,10 @@ impl Engine {
                 },
             };
             Ok(Engine {
-                inner: phiguard::Engine::from_sources_with_limits(&sources, limits)
+                inner: phiguard::Engine::builder()
+                    .sources(sources)
+                    .limits(limits)
+                    .build()
                     .map_err(to_py)?,
             })
         })
@@ -448,7 +412,11 @@ impl Engine {
         guarded(|| {
             let limits = limits_of(limits)?;
             Ok(Engine {
-                inner: phiguard::Engine::from_dir_with_limits(&path, limits).map_err(to_py)?,
+                inner: phiguard::Engine::builder()
+                    .sources(phiguard::PackSources::from_dir(&path).map_err(to_py)?)
+                    .limits(limits)
+                    .build()
+                    .map_err(to_py)?,
             })
         })
     }
@@ -646,7 +614,11 @@ fn _engine_from_state(state: Vec<(String, String, String)>) -> PyResult<Engine> 
             }
         }
         Ok(Engine {
-            inner: phiguard::Engine::from_sources_with_limits(&s, limits).map_err(to_py)?,
+            inner: phiguard::Engine::builder()
+                .sources(s)
+                .limits(limits)
+                .build()
+                .map_err(to_py)?,
         })
     })
 }
@@ -688,9 +660,9 @@ impl View {
                 Some((path, Arc::new(log)))
             }
             (Some(_), None) => {
-                return Err(to_py(phiguard::Error::Key {
-                    message: "the audit log is chained with the key: pass `key`".into(),
-                }));
+                return Err(to_py(phiguard::Error::key(
+                    "the audit log is chained with the key: pass `key`",
+                )));
             }
             (None, _) => None,
         };
@@ -780,16 +752,14 @@ impl View {
     }
 }
 
-/// Python value -> JSON, refusing nesting deeper than the core accepts (before recursing
-/// further, so a hostile structure cannot exhaust the stack).
+/// Python value -> JSON, refusing nesting deeper than the core accepts by default (before
+/// recursing further, so a hostile structure cannot exhaust the stack).
 fn to_json(obj: &Bound<'_, PyAny>, path: &mut String, depth: usize) -> PyResult<Value> {
-    if depth > phiguard::MAX_JSON_DEPTH {
+    let max_depth = phiguard::Limits::default().max_depth;
+    if depth > max_depth {
         return Err(input_err(
             "<record>",
-            format!(
-                "nesting deeper than {} levels at `{path}`",
-                phiguard::MAX_JSON_DEPTH
-            ),
+            format!("nesting deeper than {max_depth} levels at `{path}`"),
         ));
     }
     if obj.is_none() {
@@ -980,17 +950,8 @@ impl View {
     /// bytes in every runtime (Rust, Python, WASM) for the same policy, key and input.
     fn apply_json(&self, py: Python<'_>, text: &str) -> PyResult<String> {
         guarded(|| {
-            let mut value: Value = serde_json::from_str(text).map_err(|e| {
-                to_py(phiguard::Error::Input {
-                    location: phiguard::Location {
-                        source: "<json>".into(),
-                        line: e.line() as u64,
-                        column: e.column() as u64,
-                        field: None,
-                    },
-                    message: format!("malformed json: {e}"),
-                })
-            })?;
+            let mut value: Value = serde_json::from_str(text)
+                .map_err(|e| to_py(phiguard::Error::malformed_json("<json>", 1, &e)))?;
             let view = self.core_for(&record_keys(&value))?;
             py.detach(|| {
                 view.apply_json_records(std::slice::from_mut(&mut value), "<json>")
@@ -1322,10 +1283,7 @@ fn verify_audit<'py>(
         let ring = key.get().ring.clone();
         let (tail, break_glass) = py
             .detach(|| {
-                let f = File::open(&path).map_err(|e| phiguard::Error::Io {
-                    path: path.display().to_string(),
-                    source: e,
-                })?;
+                let f = File::open(&path).map_err(|e| phiguard::Error::io(path.display(), e))?;
                 phiguard::audit::verify(std::io::BufReader::new(f), &ring)
             })
             .map_err(to_py)?;

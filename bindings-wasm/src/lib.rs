@@ -252,16 +252,14 @@ fn js_err(e: &phiguard::Error) -> JsValue {
 }
 
 fn request_err(message: impl Into<String>) -> JsValue {
-    js_err(&phiguard::Error::Request {
-        message: message.into(),
-    })
+    js_err(&phiguard::Error::request(message))
 }
 
 fn input_err(source: &str, message: impl Into<String>) -> JsValue {
-    js_err(&phiguard::Error::Input {
-        location: phiguard::Location::line(source, 0),
-        message: message.into(),
-    })
+    js_err(&phiguard::Error::input(
+        phiguard::Location::line(source, 0),
+        message,
+    ))
 }
 
 /// JS value -> JSON text, through `JSON.stringify` (cycles and BigInt are input errors).
@@ -283,17 +281,7 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
 }
 
 fn parse_record(text: &str, source: &str) -> Result<serde_json::Value, JsValue> {
-    serde_json::from_str(text).map_err(|e| {
-        js_err(&phiguard::Error::Input {
-            location: phiguard::Location {
-                source: source.to_owned(),
-                line: e.line() as u64,
-                column: e.column() as u64,
-                field: None,
-            },
-            message: format!("malformed json: {e}"),
-        })
-    })
+    serde_json::from_str(text).map_err(|e| js_err(&phiguard::Error::malformed_json(source, 1, &e)))
 }
 
 fn clock() -> String {
@@ -320,7 +308,7 @@ impl Engine {
             Some(s) if !s.is_undefined() && !s.is_null() => from_js(&s, "pack sources")?,
             _ => PackInput::default(),
         };
-        let d = phiguard::Engine::default_sources();
+        let d = phiguard::PackSources::default_pack();
         let many = |v: Option<Vec<String>>, label: &str, default: Vec<Source>| match v {
             Some(texts) => texts
                 .into_iter()
@@ -343,7 +331,10 @@ impl Engine {
         };
         let limits = input.limits.unwrap_or_default().to_core()?;
         Ok(Engine {
-            inner: phiguard::Engine::from_sources_with_limits(&sources, limits)
+            inner: phiguard::Engine::builder()
+                .sources(sources)
+                .limits(limits)
+                .build()
                 .map_err(|e| js_err(&e))?,
         })
     }

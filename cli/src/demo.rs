@@ -17,21 +17,17 @@ pub(crate) fn run(out: &Path) -> Result<(), Error> {
     let input = out.join("patients.csv");
     std::fs::write(&input, SAMPLE).map_err(|e| io_err(&input, e))?;
     let key_path = out.join("demo.key");
-    if !key_path.exists() {
-        let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
-        getrandom::fill(&mut *bytes).map_err(|e| Error::Key {
-            message: format!("no randomness: {e}"),
-        })?;
-        let text = KeyRing::key_file_text(&*bytes)?;
-        std::fs::write(&key_path, text.as_bytes()).map_err(|e| io_err(&key_path, e))?;
-    }
-    let key = read_key(&key_path)?;
+    let key = if key_path.exists() {
+        read_key(&key_path)?
+    } else {
+        KeyRing::generate_file(&key_path)?
+    };
     let audit_path = out.join("audit.jsonl");
     if audit_path.exists() {
         std::fs::remove_file(&audit_path).map_err(|e| io_err(&audit_path, e))?;
     }
     let audit = open_audit(&audit_path, &key)?;
-    let engine = Engine::default_pack()?;
+    let engine = Engine::builder().build()?;
     let catalog = "synthea-patients";
     // The patient role sees only their own row: act as the first patient of the sample.
     let first_patient = String::from_utf8_lossy(SAMPLE)

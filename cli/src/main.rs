@@ -15,7 +15,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use phiguard::audit::{AuditSink, ChainedLog};
 use phiguard::io::{IoOptions, Summary};
-use phiguard::{AccessRequest, Engine, Error, KeyRing, RecordAttrs, Source, View};
+use phiguard::{AccessRequest, Engine, Error, KeyRing, PackSources, RecordAttrs, Source, View};
 
 #[derive(Parser)]
 #[command(
@@ -252,8 +252,10 @@ fn main() -> ExitCode {
 
 pub(crate) fn load_engine(policies: Option<&Path>) -> Result<Engine, Error> {
     match policies {
-        Some(dir) => Engine::from_dir(dir),
-        None => Engine::default_pack(),
+        Some(dir) => Engine::builder()
+            .sources(PackSources::from_dir(dir)?)
+            .build(),
+        None => Engine::builder().build(),
     }
 }
 
@@ -277,15 +279,11 @@ fn with_catalog(engine: Engine, catalog: &str) -> Result<(Engine, String), Error
 }
 
 pub(crate) fn io_err(path: &Path, e: std::io::Error) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        source: e,
-    }
+    Error::io(path.display(), e)
 }
 
 pub(crate) fn read_key(path: &Path) -> Result<KeyRing, Error> {
-    let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| io_err(path, e))?);
-    KeyRing::from_key_text(&text, &path.display().to_string())
+    KeyRing::from_file(path)
 }
 
 fn format_of(path: &Path, explicit: Option<Format>) -> Result<phiguard::io::Format, Error> {
@@ -387,9 +385,9 @@ fn deidentify(a: &DeidentifyArgs) -> Result<Summary, Error> {
     let audit = match (&a.audit_log, &key) {
         (Some(path), Some(k)) => Some(open_audit(path, k)?),
         (Some(_), None) => {
-            return Err(Error::Key {
-                message: "the audit log is chained with the key: pass --key-file".into(),
-            });
+            return Err(Error::key(
+                "the audit log is chained with the key: pass --key-file",
+            ));
         }
         _ => None,
     };
@@ -579,22 +577,7 @@ fn verify(file: &Path, key_file: &Path, anchor: Option<&str>) -> Result<(), Erro
 }
 
 fn keygen(output: &Path) -> Result<(), Error> {
-    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
-    getrandom::fill(&mut *bytes).map_err(|e| Error::Key {
-        message: format!("no randomness: {e}"),
-    })?;
-    let text = KeyRing::key_file_text(&*bytes)?;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(output).map_err(|e| io_err(output, e))?;
-    f.write_all(text.as_bytes())
-        .map_err(|e| io_err(output, e))?;
-    let key = KeyRing::from_key_text(&text, "new key")?;
+    let key = KeyRing::generate_file(output)?;
     eprintln!("phiguard: wrote key {} to {}", key.id(), output.display());
     Ok(())
 }
@@ -607,15 +590,8 @@ fn read_jsonl(path: &Path) -> Result<Vec<(u64, serde_json::Value)>, Error> {
         if line.trim().is_empty() {
             continue;
         }
-        let v = serde_json::from_str(line).map_err(|e| Error::Input {
-            location: phiguard::Location {
-                source: src.clone(),
-                line: i as u64 + 1,
-                column: e.column() as u64,
-                field: None,
-            },
-            message: format!("malformed json: {e}"),
-        })?;
+        let v = serde_json::from_str(line)
+            .map_err(|e| Error::malformed_json(&src, i as u64 + 1, &e))?;
         out.push((i as u64 + 1, v));
     }
     Ok(out)
@@ -639,12 +615,14 @@ fn detect(input: &Path, jsonl: bool, field: &str) -> Result<(), Error> {
             .collect()
     } else {
         let bytes = std::fs::read(input).map_err(|e| io_err(input, e))?;
-        let text = String::from_utf8(bytes).map_err(|e| Error::Input {
-            location: phiguard::Location::line(&input.display().to_string(), 0),
-            message: format!(
-                "not valid utf-8 (first bad byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
+        let text = String::from_utf8(bytes).map_err(|e| {
+            Error::input(
+                phiguard::Location::line(&input.display().to_string(), 0),
+                format!(
+                    "not valid utf-8 (first bad byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
         })?;
         vec![(1, text)]
     };
@@ -699,10 +677,10 @@ fn eval(files: &[PathBuf], json: bool) -> Result<(), Error> {
                     || !text.is_char_boundary(start)
                     || !text.is_char_boundary(end)
                 {
-                    return Err(Error::Input {
-                        location: phiguard::Location::line(&f.display().to_string(), line),
-                        message: "a span lies outside its text".into(),
-                    });
+                    return Err(Error::input(
+                        phiguard::Location::line(&f.display().to_string(), line),
+                        "a span lies outside its text",
+                    ));
                 }
                 let label = s
                     .get("label")
@@ -766,45 +744,5 @@ fn scrub(
     if let Some(k) = key_file {
         view = view.with_key(read_key(k)?);
     }
-    let src = input.display().to_string();
-    let mut result = String::new();
-    if jsonl {
-        for (line, mut v) in read_jsonl(input)? {
-            let Some(obj) = v.as_object_mut() else {
-                return Err(Error::Input {
-                    location: phiguard::Location::line(&src, line),
-                    message: "a record must be a JSON object".into(),
-                });
-            };
-            if let Some(t) = obj.get(field) {
-                let Some(text) = t.as_str() else {
-                    return Err(Error::Input {
-                        location: phiguard::Location::line(&src, line).with_field(field),
-                        message: "the field is not a string".into(),
-                    });
-                };
-                let scrubbed = view.scrub_text(text)?;
-                obj.insert(
-                    field.to_owned(),
-                    scrubbed.map_or(serde_json::Value::Null, serde_json::Value::String),
-                );
-            }
-            result.push_str(&v.to_string());
-            result.push('\n');
-        }
-    } else {
-        let bytes = std::fs::read(input).map_err(|e| io_err(input, e))?;
-        let text = String::from_utf8(bytes).map_err(|e| Error::Input {
-            location: phiguard::Location::line(&src, 0),
-            message: format!(
-                "not valid utf-8 (first bad byte at offset {}); nothing was written",
-                e.utf8_error().valid_up_to()
-            ),
-        })?;
-        result = view.scrub_text(&text)?.unwrap_or_default();
-    }
-    phiguard::io::write_atomically(output, |out| {
-        out.write_all(result.as_bytes())
-            .map_err(|e| io_err(output, e))
-    })
+    phiguard::io::scrub_text_file(&view, input, output, jsonl.then_some(field))
 }

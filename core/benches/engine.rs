@@ -18,7 +18,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use hmac::{Hmac, KeyInit, Mac};
 use phiguard::io::arrow::{deidentify_batch, deidentify_batches};
 use phiguard::io::{RowApplier, RowOut};
-use phiguard::{AccessRequest, Engine, KeyRing, RecordAttrs, Source};
+use phiguard::{AccessRequest, Engine, KeyRing, PackSources, RecordAttrs, Source};
 use sha2::Sha256;
 
 const SAMPLE: &str = include_str!("../../tests/data/patients.csv");
@@ -75,8 +75,9 @@ fn key() -> KeyRing {
 /// The default pack plus `n` synthetic policies: most for other roles, one in fifty for the
 /// benchmarked principal's role, with conditions on purpose and labels.
 fn big_pack(n: usize) -> Engine {
-    let mut src = Engine::default_sources();
-    let cats: Vec<String> = Engine::default_pack()
+    let mut src = PackSources::default_pack();
+    let cats: Vec<String> = Engine::builder()
+        .build()
         .unwrap()
         .pack()
         .categories()
@@ -106,12 +107,12 @@ fn big_pack(n: usize) -> Engine {
         list.push(serde_json::json!({"uid": {"type": "Phi::Role", "id": format!("synthetic_role_{k}")}, "attrs": {}, "parents": []}));
     }
     ents.text = serde_json::to_string(&list).unwrap();
-    Engine::from_sources(&src).unwrap()
+    Engine::builder().sources(src).build().unwrap()
 }
 
 fn plan_compile(c: &mut Criterion) {
     let mut g = c.benchmark_group("plan_compile");
-    let engine = Engine::default_pack().unwrap();
+    let engine = Engine::builder().build().unwrap();
     let big = big_pack(1000);
     let mut user = 0u64;
     for (name, eng, role, purpose) in [
@@ -144,7 +145,7 @@ const ROWS: usize = 200_000;
 
 fn rows_api(c: &mut Criterion) {
     let (headers, rows) = table(ROWS);
-    let engine = Engine::default_pack().unwrap();
+    let engine = Engine::builder().build().unwrap();
     let mut g = c.benchmark_group("rows_1_core");
     g.throughput(Throughput::Elements(ROWS as u64));
     g.sample_size(10);
@@ -187,7 +188,7 @@ fn json_records(c: &mut Criterion) {
             serde_json::Value::Object(m).to_string()
         })
         .collect();
-    let engine = Engine::default_pack().unwrap();
+    let engine = Engine::builder().build().unwrap();
     let mut g = c.benchmark_group("json_records_1_core");
     g.throughput(Throughput::Elements(N as u64));
     g.sample_size(10);
@@ -215,7 +216,7 @@ fn columnar(c: &mut Criterion) {
     let (headers, rows) = table(COLUMNAR_ROWS);
     let batch = batch(&headers, &rows);
     drop(rows);
-    let engine = Engine::default_pack().unwrap();
+    let engine = Engine::builder().build().unwrap();
     let mut g = c.benchmark_group("columnar_1m_rows");
     g.throughput(Throughput::Elements(COLUMNAR_ROWS as u64));
     g.sample_size(10);
@@ -350,7 +351,7 @@ fn detect_text(c: &mut Criterion) {
             as_of_year: Some(2026),
             ..AccessRequest::new("u", ["data_analyst"], "HRESCH", "free-text")
         };
-        let view = Engine::default_pack().unwrap().view(&req).unwrap();
+        let view = Engine::builder().build().unwrap().view(&req).unwrap();
         g.bench_function(format!("{name}/detect_and_replace"), |b| {
             b.iter(|| {
                 texts

@@ -139,10 +139,6 @@ fn toml_error(
     make(Location::from_offset(source, text, offset), message)
 }
 
-fn catalog_err(location: Location, message: String) -> Error {
-    Error::Catalog { location, message }
-}
-
 impl Categories {
     /// Parses a categories file (`policies/categories.toml`).
     ///
@@ -151,7 +147,7 @@ impl Categories {
     /// parameters.
     pub fn parse(text: &str, source: &str) -> Result<Self> {
         let raw: BTreeMap<String, Spanned<CategoryFile>> =
-            toml::from_str(text).map_err(|e| toml_error(source, text, &e, catalog_err))?;
+            toml::from_str(text).map_err(|e| toml_error(source, text, &e, Error::catalog))?;
         let mut by_name = BTreeMap::new();
         for (name, spanned) in raw {
             let loc = Location::from_offset(source, text, spanned.span().start);
@@ -165,16 +161,16 @@ impl Categories {
                 scrub: file.scrub,
             };
             if !valid_ident(&name) {
-                return Err(catalog_err(
+                return Err(Error::catalog(
                     loc,
                     format!("category name `{name}` must be [a-z0-9_]+"),
                 ));
             }
             params
                 .check()
-                .map_err(|m| catalog_err(loc.clone(), format!("category `{name}`: {m}")))?;
+                .map_err(|m| Error::catalog(loc.clone(), format!("category `{name}`: {m}")))?;
             if file.groups.is_empty() {
-                return Err(catalog_err(
+                return Err(Error::catalog(
                     loc,
                     format!("category `{name}` needs at least one group"),
                 ));
@@ -287,7 +283,7 @@ impl Catalog {
     /// ```
     pub fn parse(text: &str, source: &str, categories: &Categories) -> Result<Self> {
         let raw: CatalogFile =
-            toml::from_str(text).map_err(|e| toml_error(source, text, &e, catalog_err))?;
+            toml::from_str(text).map_err(|e| toml_error(source, text, &e, Error::catalog))?;
         let mut fields = Vec::with_capacity(raw.fields.len());
         for (name, spanned) in raw.fields {
             let loc = Location::from_offset(source, text, spanned.span().start).with_field(&name);
@@ -295,7 +291,7 @@ impl Catalog {
             let cat_loc = Location::from_offset(source, text, f.category.span().start);
             let category = f.category.into_inner();
             let Some(cat) = categories.get(&category) else {
-                return Err(catalog_err(
+                return Err(Error::catalog(
                     cat_loc,
                     format!("unknown category `{category}`"),
                 ));
@@ -309,9 +305,9 @@ impl Catalog {
                 scrub: f.scrub,
             };
             let params = cat.params.overlay(&own);
-            params.check().map_err(|m| catalog_err(loc.clone(), m))?;
+            params.check().map_err(|m| Error::catalog(loc.clone(), m))?;
             if name.is_empty() {
-                return Err(catalog_err(loc, "empty field name".into()));
+                return Err(Error::catalog(loc, "empty field name"));
             }
             fields.push(FieldSpec {
                 name,
@@ -338,7 +334,7 @@ impl Catalog {
         {
             if cat.field(col).is_none() {
                 let offset = text.find(&format!("\"{col}\"")).unwrap_or(0);
-                return Err(catalog_err(
+                return Err(Error::catalog(
                     Location::from_offset(source, text, offset),
                     format!("record column `{col}` is not a field of the catalog"),
                 ));

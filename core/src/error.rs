@@ -8,7 +8,11 @@
 use std::fmt;
 
 /// Where in a text source (policy file, catalog, input file) an error was found.
+///
+/// Built with [`Location::line`], [`Location::at`] or [`Location::from_offset`] and refined with
+/// [`Location::with_field`]; the fields are public to read.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Location {
     /// File name or a label for the source (`<catalog>` for a string).
     pub source: String,
@@ -21,9 +25,14 @@ pub struct Location {
 }
 
 impl Location {
-    /// A location from a byte offset into `text`.
-    pub fn from_offset(source: &str, text: &str, offset: usize) -> Self {
-        let (line, column) = line_col(text, offset);
+    /// A location at `line` and `column` (1-based; 0 for unknown).
+    ///
+    /// # Examples
+    /// ```
+    /// let at = phiguard::Location::at("pack.cedar", 3, 14);
+    /// assert_eq!(at.to_string(), "pack.cedar:3:14");
+    /// ```
+    pub fn at(source: &str, line: u64, column: u64) -> Self {
         Location {
             source: source.to_owned(),
             line,
@@ -32,14 +41,15 @@ impl Location {
         }
     }
 
+    /// A location from a byte offset into `text`.
+    pub fn from_offset(source: &str, text: &str, offset: usize) -> Self {
+        let (line, column) = line_col(text, offset);
+        Self::at(source, line, column)
+    }
+
     /// A location with a line but no column (records of a data file).
     pub fn line(source: &str, line: u64) -> Self {
-        Location {
-            source: source.to_owned(),
-            line,
-            column: 0,
-            field: None,
-        }
+        Self::at(source, line, 0)
     }
 
     /// The same location naming a field.
@@ -85,6 +95,7 @@ pub enum Error {
     /// A Cedar schema, policy or entity file is malformed or fails validation.
     #[error("{location}: policy error: {message}")]
     #[diagnostic(code(phiguard::policy))]
+    #[non_exhaustive]
     Policy {
         /// Where the problem is.
         location: Location,
@@ -94,6 +105,7 @@ pub enum Error {
     /// A category or catalog file is malformed or names something unknown.
     #[error("{location}: catalog error: {message}")]
     #[diagnostic(code(phiguard::catalog))]
+    #[non_exhaustive]
     Catalog {
         /// Where the problem is.
         location: Location,
@@ -103,6 +115,7 @@ pub enum Error {
     /// The request (role, purpose, user, break-glass reason) cannot be served.
     #[error("request error: {message}")]
     #[diagnostic(code(phiguard::request))]
+    #[non_exhaustive]
     Request {
         /// What is wrong.
         message: String,
@@ -110,6 +123,7 @@ pub enum Error {
     /// Input data is malformed (bad CSV/JSON, invalid UTF-8, too deep, too large).
     #[error("{location}: input error: {message}")]
     #[diagnostic(code(phiguard::input))]
+    #[non_exhaustive]
     Input {
         /// Where the problem is.
         location: Location,
@@ -119,6 +133,7 @@ pub enum Error {
     /// Key material is missing, malformed or too short. Never carries key bytes.
     #[error("key error: {message}")]
     #[diagnostic(code(phiguard::key))]
+    #[non_exhaustive]
     Key {
         /// What is wrong.
         message: String,
@@ -126,6 +141,7 @@ pub enum Error {
     /// An audit log failed verification or could not be written.
     #[error("audit error{}: {message}", entry.map(|e| format!(" at entry {e}")).unwrap_or_default())]
     #[diagnostic(code(phiguard::audit))]
+    #[non_exhaustive]
     Audit {
         /// 1-based index of the first bad entry, when the error is about one.
         entry: Option<u64>,
@@ -135,6 +151,7 @@ pub enum Error {
     /// Reading or writing a file failed.
     #[error("i/o error on `{path}`: {source}")]
     #[diagnostic(code(phiguard::io))]
+    #[non_exhaustive]
     Io {
         /// The file involved.
         path: String,
@@ -150,7 +167,7 @@ impl Error {
     ///
     /// # Examples
     /// ```
-    /// let err = phiguard::Error::Request { message: "unknown role `nobody`".into() };
+    /// let err = phiguard::Error::request("unknown role `nobody`");
     /// assert_eq!(err.code(), "request");
     /// ```
     pub fn code(&self) -> &'static str {
@@ -175,29 +192,75 @@ impl Error {
         }
     }
 
-    pub(crate) fn io(path: impl fmt::Display, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.to_string(),
-            source,
+    /// A policy error at `location`.
+    pub fn policy(location: Location, message: impl Into<String>) -> Self {
+        Error::Policy {
+            location,
+            message: message.into(),
         }
     }
 
-    pub(crate) fn request(message: impl Into<String>) -> Self {
+    /// A catalog error at `location`.
+    pub fn catalog(location: Location, message: impl Into<String>) -> Self {
+        Error::Catalog {
+            location,
+            message: message.into(),
+        }
+    }
+
+    /// A request that cannot be served.
+    pub fn request(message: impl Into<String>) -> Self {
         Error::Request {
             message: message.into(),
         }
     }
 
-    pub(crate) fn key(message: impl Into<String>) -> Self {
+    /// Malformed input at `location`.
+    pub fn input(location: Location, message: impl Into<String>) -> Self {
+        Error::Input {
+            location,
+            message: message.into(),
+        }
+    }
+
+    /// JSON that does not parse, in `source` whose text starts at line `first_line` (1 for a
+    /// whole document; the record's line for NDJSON). The message is serde's, which names what
+    /// it expected and never quotes the input.
+    ///
+    /// # Examples
+    /// ```
+    /// let e = serde_json::from_str::<serde_json::Value>("{\"a\": }").unwrap_err();
+    /// let err = phiguard::Error::malformed_json("in.ndjson", 7, &e);
+    /// assert_eq!(err.to_string(), "in.ndjson:7:7: input error: malformed json: expected value at line 1 column 7");
+    /// ```
+    pub fn malformed_json(source: &str, first_line: u64, err: &serde_json::Error) -> Self {
+        let line = first_line + (err.line() as u64).saturating_sub(1);
+        Error::input(
+            Location::at(source, line, err.column() as u64),
+            format!("malformed json: {err}"),
+        )
+    }
+
+    /// A key error; `message` must not carry key bytes.
+    pub fn key(message: impl Into<String>) -> Self {
         Error::Key {
             message: message.into(),
         }
     }
 
-    pub(crate) fn input(location: Location, message: impl Into<String>) -> Self {
-        Error::Input {
-            location,
+    /// An audit error, about the 1-based `entry` when there is one.
+    pub fn audit(entry: Option<u64>, message: impl Into<String>) -> Self {
+        Error::Audit {
+            entry,
             message: message.into(),
+        }
+    }
+
+    /// A failed read or write of `path`.
+    pub fn io(path: impl fmt::Display, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.to_string(),
+            source,
         }
     }
 }

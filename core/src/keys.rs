@@ -15,7 +15,7 @@ use crate::util::hex;
 pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// Minimum master key length in bytes (256 bits).
-pub const MIN_KEY_BYTES: usize = 32;
+const MIN_KEY_BYTES: usize = 32;
 
 const FILE_PREFIX: &str = "phiguard-key-v1:";
 
@@ -109,11 +109,62 @@ impl KeyRing {
         Self::from_bytes(&bytes)
     }
 
-    /// Formats fresh random bytes as key file text (what `phiguard keygen` writes).
+    /// Reads a key file (what [`KeyRing::generate_file`] and `phiguard keygen` write).
     ///
     /// # Errors
-    /// [`Error::Key`] when fewer than [`MIN_KEY_BYTES`] bytes are given.
-    pub fn key_file_text(random: &[u8]) -> Result<Zeroizing<String>> {
+    /// [`Error::Io`] when the file cannot be read, [`Error::Key`] when it holds no key; neither
+    /// echoes the file's contents.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn from_file(path: &std::path::Path) -> Result<Self> {
+        let text = Zeroizing::new(
+            std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?,
+        );
+        Self::from_key_text(&text, &path.display().to_string())
+    }
+
+    /// Shortest master key accepted, in bytes (256 bits).
+    pub const MIN_KEY_BYTES: usize = MIN_KEY_BYTES;
+
+    /// Writes a new random key to `path` and returns it. The file is created readable and
+    /// writable by its owner only (mode 0600 on Unix, set when it is created, so the key is
+    /// never readable by others even for a moment) and never replaces an existing file: a
+    /// lost key loses every pseudonym and date shift made with it.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file exists or cannot be written, [`Error::Key`] when the system
+    /// has no randomness.
+    ///
+    /// # Examples
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("site.key");
+    /// let key = phiguard::KeyRing::generate_file(&path).unwrap();
+    /// assert_eq!(phiguard::KeyRing::from_file(&path).unwrap().id(), key.id());
+    /// assert_eq!(phiguard::KeyRing::generate_file(&path).unwrap_err().code(), "io");
+    /// ```
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn generate_file(path: &std::path::Path) -> Result<Self> {
+        use std::io::Write;
+        let mut random = Zeroizing::new([0u8; MIN_KEY_BYTES]);
+        getrandom::fill(random.as_mut())
+            .map_err(|e| Error::key(format!("no system randomness: {e}")))?;
+        let text = Self::key_file_text(random.as_ref())?;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut file = opts.open(path).map_err(|e| Error::io(path.display(), e))?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| Error::io(path.display(), e))?;
+        Self::from_key_text(&text, &path.display().to_string())
+    }
+
+    /// Formats fresh random bytes as key file text.
+    fn key_file_text(random: &[u8]) -> Result<Zeroizing<String>> {
         if random.len() < MIN_KEY_BYTES {
             return Err(Error::key("a key needs at least 32 random bytes"));
         }

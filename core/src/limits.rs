@@ -2,7 +2,7 @@
 //! work it bounds, and going over one is an error naming the cap, never a truncation.
 
 /// Default deepest nesting of a JSON record ([`Limits::max_depth`]).
-pub const MAX_JSON_DEPTH: usize = 64;
+pub(crate) const MAX_JSON_DEPTH: usize = 64;
 
 /// The caps of an [`crate::Engine`] and its views.
 ///
@@ -10,7 +10,7 @@ pub const MAX_JSON_DEPTH: usize = 64;
 /// ```
 /// use phiguard::{Engine, Limits};
 /// let limits = Limits { max_text_bytes: 16, ..Limits::default() };
-/// let engine = Engine::from_sources_with_limits(&Engine::default_sources(), limits).unwrap();
+/// let engine = Engine::builder().limits(limits).build().unwrap();
 /// let req = phiguard::AccessRequest { as_of_year: Some(2026),
 ///     ..phiguard::AccessRequest::new("u", ["data_analyst"], "HRESCH", "free-text") };
 /// let view = engine.view(&req).unwrap();

@@ -40,7 +40,7 @@ fn sample_batch() -> RecordBatch {
 }
 
 fn view(role: &str, purpose: &str) -> phiguard::View {
-    let e = Engine::default_pack().unwrap();
+    let e = Engine::builder().build().unwrap();
     let req = AccessRequest {
         as_of_year: Some(2026),
         ..AccessRequest::new("u", [role], purpose, "synthea-patients")
@@ -168,7 +168,7 @@ fn output_schema_is_every_batch_schema() {
     // A patient reading a table that holds their own row and others' rows, with one-row
     // slices: per-row plans must not change column types from slice to slice.
     let own = batch.column(0).as_string::<i32>().value(3).to_owned();
-    let e = Engine::default_pack().unwrap();
+    let e = Engine::builder().build().unwrap();
     let patient = e
         .view(&AccessRequest {
             as_of_year: Some(2026),

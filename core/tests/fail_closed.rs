@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use phiguard::audit::{AuditEvent, AuditSink};
 use phiguard::io::{IoOptions, deidentify_csv};
-use phiguard::{AccessRequest, Engine, Error, KeyRing, Source};
+use phiguard::{AccessRequest, Engine, Error, KeyRing, PackSources, Source};
 
 const SSN: &str = "999-53-8547";
 const NAME: &str = "Goldner995";
@@ -53,10 +53,7 @@ fn csv_with(view: Result<phiguard::View, Error>) -> Outcome {
 struct FailingSink;
 impl AuditSink for FailingSink {
     fn record(&self, _: &AuditEvent) -> phiguard::Result<()> {
-        Err(Error::Audit {
-            entry: None,
-            message: "disk full".into(),
-        })
+        Err(Error::audit(None, "disk full"))
     }
 }
 
@@ -88,7 +85,10 @@ fn every_injected_failure_fails_closed() {
             None,
             Box::new(|| {
                 let p = r#"permit (principal, action == Phi::Action::"clear", resource) when { context.extra > 0 };"#;
-                let e = Engine::from_sources(&sources_with("\n    \"extra\": Long,", p)).unwrap();
+                let e = Engine::builder()
+                    .sources(sources_with("\n    \"extra\": Long,", p))
+                    .build()
+                    .unwrap();
                 csv_with(e.view(&request("data_analyst", "HRESCH")))
             }),
         ),
@@ -97,7 +97,10 @@ fn every_injected_failure_fails_closed() {
             None,
             Box::new(|| {
                 let p = r#"forbid (principal, action in Phi::Action::"disclose", resource) when { context.extra > 0 };"#;
-                let e = Engine::from_sources(&sources_with("\n    \"extra\": Long,", p)).unwrap();
+                let e = Engine::builder()
+                    .sources(sources_with("\n    \"extra\": Long,", p))
+                    .build()
+                    .unwrap();
                 csv_with(e.view(&request("physician", "TREAT")))
             }),
         ),
@@ -105,7 +108,7 @@ fn every_injected_failure_fails_closed() {
             "column missing from the catalog",
             None,
             Box::new(|| {
-                let e = Engine::default_pack().unwrap();
+                let e = Engine::builder().build().unwrap();
                 let v = e.view(&request("physician", "TREAT")).unwrap();
                 let mut out = Vec::new();
                 let input = "id,social_security,family_name\np-1,999-53-8547,Goldner995\n";
@@ -126,7 +129,8 @@ fn every_injected_failure_fails_closed() {
             Some("request"),
             Box::new(|| {
                 csv_with(
-                    Engine::default_pack()
+                    Engine::builder()
+                        .build()
                         .unwrap()
                         .view(&request("physician", "TREATMENT")),
                 )
@@ -137,7 +141,8 @@ fn every_injected_failure_fails_closed() {
             Some("request"),
             Box::new(|| {
                 csv_with(
-                    Engine::default_pack()
+                    Engine::builder()
+                        .build()
                         .unwrap()
                         .view(&request("physician", "BTG")),
                 )
@@ -158,7 +163,8 @@ fn every_injected_failure_fails_closed() {
             Some("key"),
             Box::new(|| {
                 csv_with(
-                    Engine::default_pack()
+                    Engine::builder()
+                        .build()
                         .unwrap()
                         .view(&request("coder", "HOPERAT")),
                 )
@@ -168,7 +174,7 @@ fn every_injected_failure_fails_closed() {
             "full disk on output",
             Some("io"),
             Box::new(|| {
-                let e = Engine::default_pack().unwrap();
+                let e = Engine::builder().build().unwrap();
                 let v = e.view(&request("billing_analyst", "HPAYMT")).unwrap();
                 let mut disk = FullDisk {
                     room: 10,
@@ -190,7 +196,7 @@ fn every_injected_failure_fails_closed() {
             "audit sink failure",
             Some("audit"),
             Box::new(|| {
-                let e = Engine::default_pack().unwrap();
+                let e = Engine::builder().build().unwrap();
                 let v = e
                     .view(&request("physician", "TREAT"))
                     .unwrap()
@@ -202,12 +208,12 @@ fn every_injected_failure_fails_closed() {
             "detector error: a custom pattern beyond the size limit",
             Some("catalog"),
             Box::new(|| {
-                let mut src = Engine::default_sources();
+                let mut src = PackSources::default_pack();
                 src.detectors = Some(Source::new(
                     "detectors.toml",
                     "[[detector]]\nid = \"huge\"\ncategory = \"mrn\"\npattern = '\\w{1000}\\w{1000}\\w{1000}'\n",
                 ));
-                match Engine::from_sources(&src) {
+                match Engine::builder().sources(src).build() {
                     Err(e) => Outcome::Error(e),
                     Ok(e) => csv_with(e.view(&request("data_analyst", "HRESCH"))),
                 }
@@ -240,7 +246,7 @@ fn every_injected_failure_fails_closed() {
 
 #[test]
 fn an_audit_failure_releases_no_bytes() {
-    let e = Engine::default_pack().unwrap();
+    let e = Engine::builder().build().unwrap();
     let v = e
         .view(&request("physician", "TREAT"))
         .unwrap()

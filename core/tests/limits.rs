@@ -7,10 +7,10 @@
     reason = "tests fail loudly"
 )]
 
-use phiguard::{AccessRequest, Engine, Limits, Source};
+use phiguard::{AccessRequest, Engine, Limits, PackSources, Source};
 
 fn view(limits: Limits, catalog: &str) -> phiguard::View {
-    let e = Engine::from_sources_with_limits(&Engine::default_sources(), limits).unwrap();
+    let e = Engine::builder().limits(limits).build().unwrap();
     let req = AccessRequest {
         as_of_year: Some(2026),
         ..AccessRequest::new("u", ["physician"], "TREAT", catalog)
@@ -21,7 +21,7 @@ fn view(limits: Limits, catalog: &str) -> phiguard::View {
 #[test]
 fn defaults_are_bounded() {
     let d = Limits::default();
-    assert_eq!(d.max_depth, phiguard::MAX_JSON_DEPTH);
+    assert!(d.max_depth > 0 && d.max_depth <= 64);
     assert!(d.max_field_bytes <= 1 << 20 && d.max_text_bytes <= 1 << 20);
     assert!(d.max_policies <= 10_000);
     assert!(d.max_record_bytes <= 64 << 20);
@@ -29,18 +29,22 @@ fn defaults_are_bounded() {
 
 #[test]
 fn too_many_policies_is_a_policy_error() {
-    let n = Engine::default_pack().unwrap().pack().policy_count();
+    let n = Engine::builder().build().unwrap().pack().policy_count();
     let tight = Limits {
         max_policies: n,
         ..Limits::default()
     };
-    assert!(Engine::from_sources_with_limits(&Engine::default_sources(), tight).is_ok());
-    let mut src = Engine::default_sources();
+    assert!(Engine::builder().limits(tight).build().is_ok());
+    let mut src = PackSources::default_pack();
     src.policies.push(Source::new(
         "one-more.cedar",
         r#"permit (principal in Phi::Role::"coder", action == Phi::Action::"generalize", resource);"#,
     ));
-    let err = Engine::from_sources_with_limits(&src, tight).unwrap_err();
+    let err = Engine::builder()
+        .sources(src)
+        .limits(tight)
+        .build()
+        .unwrap_err();
     assert_eq!(err.code(), "policy");
     assert!(err.to_string().contains("max_policies"), "{err}");
     assert!(err.to_string().contains("one-more.cedar"), "{err}");

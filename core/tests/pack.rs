@@ -12,10 +12,10 @@
 mod common;
 use common::sources_with;
 
-use phiguard::{AccessRequest, Engine, Error, KeyRing, RecordAttrs, Source};
+use phiguard::{AccessRequest, Engine, Error, KeyRing, PackSources, RecordAttrs, Source};
 
 fn engine() -> Engine {
-    Engine::default_pack().expect("default pack loads")
+    Engine::builder().build().expect("default pack loads")
 }
 
 fn plan_for(engine: &Engine, role: &str, purpose: &str, attrs: &RecordAttrs) -> phiguard::Plan {
@@ -288,14 +288,20 @@ fn missing_key_is_an_error_not_a_leak() {
 fn evaluation_errors_fail_closed() {
     // `extra` is declared by the schema but never supplied: reading it errors at evaluation.
     let permit = r#"@id("t.erroring-permit") permit (principal, action == Phi::Action::"clear", resource) when { context.extra > 0 };"#;
-    let e = Engine::from_sources(&sources_with("\n    \"extra\": Long,", permit)).unwrap();
+    let e = Engine::builder()
+        .sources(sources_with("\n    \"extra\": Long,", permit))
+        .build()
+        .unwrap();
     let plan = plan_for(&e, "data_analyst", "HRESCH", &RecordAttrs::default());
     assert_eq!(treatment(&plan, "ssn"), "redact");
     let f = plan.fields.iter().find(|f| f.field == "ssn").unwrap();
     assert!(!f.errors.is_empty(), "the error is reported");
 
     let forbid = r#"@id("t.erroring-forbid") forbid (principal, action in Phi::Action::"disclose", resource) when { context.extra > 0 };"#;
-    let e = Engine::from_sources(&sources_with("\n    \"extra\": Long,", forbid)).unwrap();
+    let e = Engine::builder()
+        .sources(sources_with("\n    \"extra\": Long,", forbid))
+        .build()
+        .unwrap();
     let plan = plan_for(&e, "billing_analyst", "HPAYMT", &RecordAttrs::default());
     assert!(
         plan.fields.iter().all(|f| f.treatment.name() == "redact"),
@@ -305,27 +311,27 @@ fn evaluation_errors_fail_closed() {
 
 #[test]
 fn broken_policies_are_located() {
-    let mut src = Engine::default_sources();
+    let mut src = PackSources::default_pack();
     src.policies.push(Source::new("typo.cedar", "permit (principal, action == Phi::Action::\"clear\", resource)\nwhen { context.purpse == \"x\" };\n"));
-    let err = Engine::from_sources(&src).unwrap_err();
+    let err = Engine::builder().sources(src).build().unwrap_err();
     assert_eq!(err.code(), "policy");
     let loc = err.location().unwrap();
     assert_eq!((loc.source.as_str(), loc.line), ("typo.cedar", 2), "{err}");
 
-    let mut src = Engine::default_sources();
+    let mut src = PackSources::default_pack();
     src.policies.push(Source::new(
         "syntax.cedar",
         "permit (principal, action, resource)\nwhen { ( };\n",
     ));
-    let err = Engine::from_sources(&src).unwrap_err();
+    let err = Engine::builder().sources(src).build().unwrap_err();
     assert_eq!(err.location().unwrap().line, 2, "{err}");
 
-    let mut src = Engine::default_sources();
+    let mut src = PackSources::default_pack();
     src.catalogs.push(Source::new(
         "bad.toml",
         "name = \"bad\"\n[fields]\nx = { category = \"sssn\" }\n",
     ));
-    let err = Engine::from_sources(&src).unwrap_err();
+    let err = Engine::builder().sources(src).build().unwrap_err();
     assert_eq!(
         err.to_string(),
         "bad.toml:3:18: catalog error: unknown category `sssn`"
@@ -374,23 +380,25 @@ fn policies_naming_undefined_entities_are_rejected() {
             "Phi::Group::\"direct_identifiers\"",
         ),
     ] {
-        let mut src = Engine::default_sources();
+        let mut src = PackSources::default_pack();
         src.policies.push(Source::new(
             "typo.cedar",
             format!("@id(\"t.typo\")\nforbid (principal, action in Phi::Action::\"disclose\",\n  {typo});\n"),
         ));
-        let err = Engine::from_sources(&src).unwrap_err();
+        let err = Engine::builder().sources(src).build().unwrap_err();
         assert_eq!(err.code(), "policy");
         assert!(err.to_string().starts_with("typo.cedar:3:"), "{err}");
         assert!(err.to_string().contains(what), "{err}");
     }
-    let mut src = Engine::default_sources();
+    let mut src = PackSources::default_pack();
     src.policies.push(Source::new(
         "role.cedar",
         "permit (principal in Phi::Role::\"billing\", action == Phi::Action::\"clear\", resource);\n",
     ));
     assert!(
-        Engine::from_sources(&src)
+        Engine::builder()
+            .sources(src)
+            .build()
             .unwrap_err()
             .to_string()
             .contains("Phi::Role::\"billing\"")
@@ -445,9 +453,9 @@ fn notes_are_scrubbed_span_by_span_per_role() {
 #[test]
 fn custom_detectors_are_checked_at_load_and_used_when_scrubbing() {
     let with = |toml: &str| {
-        let mut src = Engine::default_sources();
+        let mut src = PackSources::default_pack();
         src.detectors = Some(Source::new("detectors.toml", toml));
-        Engine::from_sources(&src)
+        Engine::builder().sources(src).build()
     };
     let ok = with(
         "[[detector]]\nid = \"study-id\"\ncategory = \"mrn\"\npattern = '\\bSUBJ-(\\d{6})\\b'\ngroup = 1\ncontext = [\"subject\"]\n",

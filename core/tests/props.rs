@@ -115,7 +115,7 @@ proptest! {
     /// anywhere in the output.
     #[test]
     fn safe_harbor_output_contains_no_input_identifier(people in proptest::collection::vec(person(), 1..40)) {
-        let engine = Engine::default_pack().unwrap();
+        let engine = Engine::builder().build().unwrap();
         let req = AccessRequest { as_of_year: Some(2026), ..AccessRequest::new("a1", ["data_analyst"], "HRESCH", "synthea-patients") };
         let view = engine.view(&req).unwrap();
         let mut csv = String::from("id,mrn,ssn,given,family,phone,email,address_line,birth_date,postal_code,gender\n");

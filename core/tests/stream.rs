@@ -22,7 +22,8 @@ fn view(role: &str, purpose: &str, catalog: &str) -> Arc<phiguard::View> {
         ..AccessRequest::new("u", [role], purpose, catalog)
     };
     Arc::new(
-        Engine::default_pack()
+        Engine::builder()
+            .build()
             .unwrap()
             .view(&req)
             .unwrap()

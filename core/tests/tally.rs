@@ -35,7 +35,8 @@ fn scrubbed_notes_are_counted_as_scrub_in_every_path() {
         as_of_year: Some(2026),
         ..AccessRequest::new("a-1", ["data_analyst"], "HRESCH", "encounters")
     };
-    let view = Engine::default_pack()
+    let view = Engine::builder()
+        .build()
         .unwrap()
         .view(&req)
         .unwrap()

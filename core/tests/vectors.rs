@@ -71,7 +71,7 @@ fn cross_runtime_vectors() {
             path.display()
         );
         assert_eq!(vf.request.catalog, vf.catalog);
-        let engine = Engine::default_pack().unwrap();
+        let engine = Engine::builder().build().unwrap();
         let mut view = engine.view(&vf.request).unwrap();
         if let Some(hex) = &vf.key_hex {
             view = view.with_key(KeyRing::from_key_text(hex, "vector key").unwrap());

@@ -9,7 +9,7 @@ pub const SSN: &str = "999-53-8547";
 
 pub fn engine() -> &'static Engine {
     static E: OnceLock<Engine> = OnceLock::new();
-    E.get_or_init(|| Engine::default_pack().expect("the default pack loads"))
+    E.get_or_init(|| Engine::builder().build().expect("the default pack loads"))
 }
 
 /// One view per (role, purpose, catalog) the targets use, keyed and pinned to a year.

@@ -3,13 +3,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use phiguard::{AccessRequest, Engine, Source};
+use phiguard::{AccessRequest, Engine, PackSources, Source};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let mut src = Engine::default_sources();
+    let mut src = PackSources::default_pack();
     src.detectors = Some(Source::new("detectors.toml", text));
-    if let Ok(e) = Engine::from_sources(&src) {
+    if let Ok(e) = Engine::builder().sources(src).build() {
         let req = AccessRequest {
             as_of_year: Some(2026),
             ..AccessRequest::new("u", ["data_analyst"], "HRESCH", "free-text")

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::keys::{HmacSha256, KeyRing};
 use crate::util::hex;
 
-use super::{AuditEvent, AuditSink, Tail, audit_err, verify};
+use super::{AuditEvent, AuditSink, Tail, verify};
 
 pub(super) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -75,10 +75,10 @@ impl<W: Write + Send> ChainedLog<W> {
         let mut s = self
             .state
             .lock()
-            .map_err(|_| audit_err(None, "audit log poisoned"))?;
+            .map_err(|_| Error::audit(None, "audit log poisoned"))?;
         s.out
             .flush()
-            .map_err(|e| audit_err(None, format!("cannot flush audit log: {e}")))
+            .map_err(|e| Error::audit(None, format!("cannot flush audit log: {e}")))
     }
 }
 
@@ -109,11 +109,11 @@ impl ChainedLog<std::io::BufWriter<std::fs::File>> {
 
 impl<W: Write + Send> AuditSink for ChainedLog<W> {
     fn record(&self, event: &AuditEvent) -> Result<()> {
-        let body = serde_json::to_string(event).map_err(|e| audit_err(None, e.to_string()))?;
+        let body = serde_json::to_string(event).map_err(|e| Error::audit(None, e.to_string()))?;
         let mut s = self
             .state
             .lock()
-            .map_err(|_| audit_err(None, "audit log poisoned"))?;
+            .map_err(|_| Error::audit(None, "audit log poisoned"))?;
         let seq = s.seq + 1;
         let mac = hex::lower(
             &entry_mac(&self.key, seq, &s.prev, &body)
@@ -126,7 +126,7 @@ impl<W: Write + Send> AuditSink for ChainedLog<W> {
         );
         s.out
             .write_all(line.as_bytes())
-            .map_err(|e| audit_err(Some(seq), format!("cannot write audit log: {e}")))?;
+            .map_err(|e| Error::audit(Some(seq), format!("cannot write audit log: {e}")))?;
         s.seq = seq;
         s.prev = mac;
         Ok(())

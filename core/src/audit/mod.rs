@@ -105,16 +105,9 @@ impl AuditSink for MemorySink {
     fn record(&self, event: &AuditEvent) -> Result<()> {
         self.events
             .lock()
-            .map_err(|_| audit_err(None, "memory sink poisoned"))?
+            .map_err(|_| Error::audit(None, "memory sink poisoned"))?
             .push(event.clone());
         Ok(())
-    }
-}
-
-fn audit_err(entry: Option<u64>, message: impl Into<String>) -> Error {
-    Error::Audit {
-        entry,
-        message: message.into(),
     }
 }
 

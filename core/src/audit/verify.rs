@@ -7,11 +7,10 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use subtle::ConstantTimeEq;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::keys::KeyRing;
 use crate::util::hex;
 
-use super::audit_err;
 use super::chain::{GENESIS, entry_mac};
 
 /// Verifies a chained log like [`verify`], and also that it still holds the entry `anchor`
@@ -54,7 +53,7 @@ pub fn verify_anchored(input: impl BufRead, key: &KeyRing, anchor: &Tail) -> Res
         return Ok((tail, break_glass));
     }
     match at_anchor {
-        None => Err(audit_err(
+        None => Err(Error::audit(
             Some(tail.seq + 1),
             format!(
                 "the log ends at entry {} but the anchor names entry {}: entries were removed \
@@ -62,7 +61,7 @@ pub fn verify_anchored(input: impl BufRead, key: &KeyRing, anchor: &Tail) -> Res
                 tail.seq, anchor.seq
             ),
         )),
-        Some(mac) if !bool::from(mac.as_bytes().ct_eq(anchor.mac.as_bytes())) => Err(audit_err(
+        Some(mac) if !bool::from(mac.as_bytes().ct_eq(anchor.mac.as_bytes())) => Err(Error::audit(
             Some(anchor.seq),
             "the entry differs from the anchor: the log was rewritten",
         )),
@@ -82,7 +81,7 @@ impl Tail {
     /// [`Error::Audit`] for malformed text.
     pub fn parse_anchor(text: &str) -> Result<Tail> {
         let bad = || {
-            audit_err(
+            Error::audit(
                 None,
                 "an anchor is `SEQ:MAC` as `phiguard audit verify` prints it",
             )
@@ -158,14 +157,14 @@ fn verify_each(
     let mut break_glass = 0u64;
     for (i, line) in input.lines().enumerate() {
         let n = i as u64 + 1;
-        let line = line.map_err(|e| audit_err(Some(n), format!("cannot read: {e}")))?;
+        let line = line.map_err(|e| Error::audit(Some(n), format!("cannot read: {e}")))?;
         if line.is_empty() {
-            return Err(audit_err(Some(n), "empty line"));
+            return Err(Error::audit(Some(n), "empty line"));
         }
         let parsed: Line<'_> = serde_json::from_str(&line)
-            .map_err(|e| audit_err(Some(n), format!("malformed entry: {e}")))?;
+            .map_err(|e| Error::audit(Some(n), format!("malformed entry: {e}")))?;
         if parsed.seq != seq + 1 {
-            return Err(audit_err(
+            return Err(Error::audit(
                 Some(n),
                 format!(
                     "sequence {} where {} was expected (entry deleted, inserted or reordered)",
@@ -175,7 +174,7 @@ fn verify_each(
             ));
         }
         if parsed.prev != expect_prev {
-            return Err(audit_err(
+            return Err(Error::audit(
                 Some(n),
                 "not chained to the previous entry (entry deleted, inserted or reordered)",
             ));
@@ -186,9 +185,10 @@ fn verify_each(
             &parsed.prev,
             parsed.event.get(),
         );
-        let given = hex::decode(&parsed.mac).ok_or_else(|| audit_err(Some(n), "mac is not hex"))?;
+        let given =
+            hex::decode(&parsed.mac).ok_or_else(|| Error::audit(Some(n), "mac is not hex"))?;
         mac.verify_slice(&given)
-            .map_err(|_| audit_err(Some(n), "mac mismatch: the entry was altered"))?;
+            .map_err(|_| Error::audit(Some(n), "mac mismatch: the entry was altered"))?;
         if parsed.event.get().contains("\"break_glass\":true") {
             break_glass += 1;
         }

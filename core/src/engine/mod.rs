@@ -11,7 +11,6 @@ mod view;
 pub use request::AccessRequest;
 pub use view::{AttrUse, Disclosures, View};
 
-use std::path::Path;
 use std::sync::Arc;
 
 use crate::catalog::Catalog;
@@ -24,7 +23,7 @@ use crate::policy::{Pack, PackSources, Source};
 /// # Examples
 /// ```
 /// use phiguard::{AccessRequest, Engine};
-/// let engine = Engine::default_pack().unwrap();
+/// let engine = Engine::builder().build().unwrap();
 /// let req = AccessRequest::new("u1", ["billing_analyst"], "HPAYMT", "synthea-patients");
 /// let view = engine.view(&req).unwrap();
 /// let plan = view.plan(&Default::default()).unwrap();
@@ -39,120 +38,60 @@ pub struct Engine {
     sources: Arc<PackSources>,
 }
 
-macro_rules! pack_file {
-    ($name:literal) => {
-        Source::new(
-            concat!("policies/", $name),
-            include_str!(concat!("../../../policies/", $name)),
-        )
-    };
+/// Builds an [`Engine`]: which pack (the default one unless told) and which caps.
+///
+/// # Examples
+/// ```
+/// use phiguard::{Engine, Limits, PackSources};
+/// let limits = Limits { max_text_bytes: 4096, ..Limits::default() };
+/// let engine = Engine::builder()
+///     .sources(PackSources::default_pack())
+///     .limits(limits)
+///     .build()
+///     .unwrap();
+/// assert_eq!(engine.limits().max_text_bytes, 4096);
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct EngineBuilder {
+    sources: Option<PackSources>,
+    limits: Limits,
+}
+
+impl EngineBuilder {
+    /// Loads this pack instead of the default one ([`PackSources::from_dir`] reads a
+    /// directory).
+    pub fn sources(mut self, sources: PackSources) -> Self {
+        self.sources = Some(sources);
+        self
+    }
+
+    /// Applies these caps instead of [`Limits::default`].
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Loads and validates the pack.
+    ///
+    /// # Errors
+    /// [`Error::Policy`] / [`Error::Catalog`] with file, line and column for an invalid
+    /// source, and [`Error::Policy`] when the pack holds more policies than
+    /// [`Limits::max_policies`].
+    pub fn build(self) -> Result<Engine> {
+        let sources = self.sources.unwrap_or_else(PackSources::default_pack);
+        Ok(Engine {
+            pack: Arc::new(Pack::load(&sources, self.limits.max_policies)?),
+            limits: self.limits,
+            sources: Arc::new(sources),
+        })
+    }
 }
 
 impl Engine {
-    /// The default HIPAA pack shipped with phiguard (`policies/`).
-    ///
-    /// # Errors
-    /// Only if the embedded pack were invalid (tested).
-    pub fn default_pack() -> Result<Self> {
-        Self::from_sources(&Self::default_sources())
-    }
-
-    /// The sources of the default pack.
-    pub fn default_sources() -> PackSources {
-        PackSources {
-            schema: Some(pack_file!("schema.cedarschema")),
-            entities: Some(pack_file!("entities.json")),
-            categories: Some(pack_file!("categories.toml")),
-            policies: vec![
-                pack_file!("base.cedar"),
-                pack_file!("treatment.cedar"),
-                pack_file!("payment.cedar"),
-                pack_file!("operations.cedar"),
-                pack_file!("research.cedar"),
-                pack_file!("patient.cedar"),
-            ],
-            catalogs: vec![
-                pack_file!("catalogs/synthea-patients.toml"),
-                pack_file!("catalogs/fhir-patient.toml"),
-                pack_file!("catalogs/encounters.toml"),
-                pack_file!("catalogs/free-text.toml"),
-            ],
-            detectors: Some(pack_file!("detectors.toml")),
-        }
-    }
-
-    /// Loads a pack from a directory: `schema.cedarschema`, `entities.json`,
-    /// `categories.toml`, every `*.cedar`, and `catalogs/*.toml`.
-    ///
-    /// # Errors
-    /// [`Error::Io`] for unreadable files, [`Error::Policy`] / [`Error::Catalog`] for invalid ones.
-    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
-        Self::from_dir_with_limits(dir, Limits::default())
-    }
-
-    /// Loads a pack directory, as [`Engine::from_dir`], with caps other than the defaults.
-    ///
-    /// # Errors
-    /// As [`Engine::from_dir`] and [`Engine::from_sources_with_limits`].
-    pub fn from_dir_with_limits(dir: impl AsRef<Path>, limits: Limits) -> Result<Self> {
-        let dir = dir.as_ref();
-        let read = |p: &Path| -> Result<Source> {
-            let text = std::fs::read_to_string(p).map_err(|e| Error::io(p.display(), e))?;
-            Ok(Source::new(p.display().to_string(), text))
-        };
-        let list = |d: &Path, ext: &str| -> Result<Vec<std::path::PathBuf>> {
-            let mut v: Vec<_> = std::fs::read_dir(d)
-                .map_err(|e| Error::io(d.display(), e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == ext))
-                .collect();
-            v.sort();
-            Ok(v)
-        };
-        let catalogs_dir = dir.join("catalogs");
-        let catalogs = if catalogs_dir.is_dir() {
-            list(&catalogs_dir, "toml")?
-        } else {
-            Vec::new()
-        };
-        let detectors = dir.join("detectors.toml");
-        let sources = PackSources {
-            detectors: if detectors.is_file() {
-                Some(read(&detectors)?)
-            } else {
-                None
-            },
-            schema: Some(read(&dir.join("schema.cedarschema"))?),
-            entities: Some(read(&dir.join("entities.json"))?),
-            categories: Some(read(&dir.join("categories.toml"))?),
-            policies: list(dir, "cedar")?
-                .iter()
-                .map(|p| read(p))
-                .collect::<Result<_>>()?,
-            catalogs: catalogs.iter().map(|p| read(p)).collect::<Result<_>>()?,
-        };
-        Self::from_sources_with_limits(&sources, limits)
-    }
-
-    /// Loads a pack from in-memory sources.
-    ///
-    /// # Errors
-    /// [`Error::Policy`] / [`Error::Catalog`] for invalid sources.
-    pub fn from_sources(sources: &PackSources) -> Result<Self> {
-        Self::from_sources_with_limits(sources, Limits::default())
-    }
-
-    /// Loads a pack from in-memory sources with caps other than the defaults.
-    ///
-    /// # Errors
-    /// As [`Engine::from_sources`], and [`Error::Policy`] when the pack holds more policies
-    /// than `limits.max_policies`.
-    pub fn from_sources_with_limits(sources: &PackSources, limits: Limits) -> Result<Self> {
-        Ok(Engine {
-            pack: Arc::new(Pack::load(sources, limits.max_policies)?),
-            limits,
-            sources: Arc::new(sources.clone()),
-        })
+    /// A builder; `Engine::builder().build()` loads the default HIPAA pack (`policies/`).
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
     }
 
     /// The caps this engine and its views apply.
@@ -169,7 +108,7 @@ impl Engine {
     ///
     /// # Examples
     /// ```
-    /// let engine = phiguard::Engine::default_pack().unwrap();
+    /// let engine = phiguard::Engine::builder().build().unwrap();
     /// let spans = engine.detect("Seen by Dr. Alvarez on 03/04/2021, SSN 123-45-6789").unwrap();
     /// let found: Vec<(&str, usize, usize)> =
     ///     spans.iter().map(|s| (s.category.as_ref(), s.char_start, s.char_end)).collect();
@@ -191,10 +130,10 @@ impl Engine {
     pub fn with_catalog(&self, source: &Source) -> Result<Self> {
         let cat = Catalog::parse(&source.text, &source.name, self.pack.categories())?;
         if self.pack.catalogs().iter().any(|c| c.name == cat.name) {
-            return Err(Error::Catalog {
-                location: Location::line(&source.name, 1),
-                message: format!("catalog name `{}` is already in the pack", cat.name),
-            });
+            return Err(Error::catalog(
+                Location::line(&source.name, 1),
+                format!("catalog name `{}` is already in the pack", cat.name),
+            ));
         }
         let mut pack = (*self.pack).clone();
         pack.push_catalog(cat);
@@ -208,7 +147,7 @@ impl Engine {
     }
 
     /// The sources this engine was loaded from (catalogs added later included):
-    /// `Engine::from_sources(engine.sources())` rebuilds the same engine.
+    /// `Engine::builder().sources(engine.sources().clone())` rebuilds the same engine.
     pub fn sources(&self) -> &PackSources {
         &self.sources
     }

@@ -120,7 +120,7 @@ impl View {
     }
 
     /// The pack's detector when it configures custom detectors.
-    pub fn custom_detector(&self) -> Option<&crate::text::Detector> {
+    pub(crate) fn custom_detector(&self) -> Option<&crate::text::Detector> {
         self.pack.custom_detector()
     }
 
@@ -292,7 +292,7 @@ impl View {
     /// # Examples
     /// ```
     /// use phiguard::{AccessRequest, Engine};
-    /// let engine = Engine::default_pack().unwrap();
+    /// let engine = Engine::builder().build().unwrap();
     /// let req = AccessRequest { as_of_year: Some(2026), ..AccessRequest::new("a", ["data_analyst"], "HRESCH", "free-text") };
     /// let view = engine.view(&req).unwrap();
     /// let out = view.scrub_text("Pt Mr. John Smith, SSN 123-45-6789, seen 03/04/2024.").unwrap();

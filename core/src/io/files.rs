@@ -186,6 +186,76 @@ pub fn deidentify_file(
     Ok(summary)
 }
 
+/// Scrubs free text in a file for `view`'s principal and writes the result to `output`
+/// atomically (as [`deidentify_file`] does). With `jsonl_field`, `input` is JSON Lines and
+/// only that string field of each record is scrubbed (records without it pass unchanged);
+/// without, the whole file is one text. A note the principal may not see at all becomes
+/// `null` (JSON Lines) or an empty file.
+///
+/// # Errors
+/// [`Error::Io`] for the files; [`Error::Input`] naming the line for malformed JSON, a
+/// record that is not an object or a field that is not a string, and for a file that is not
+/// UTF-8; the errors of [`View::scrub_text`]. Nothing is written on error.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn scrub_text_file(
+    view: &View,
+    input: &Path,
+    output: &Path,
+    jsonl_field: Option<&str>,
+) -> Result<()> {
+    let src = input.display().to_string();
+    let bytes = std::fs::read(input).map_err(|e| Error::io(&src, e))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::input(
+            Location::line(&src, 0),
+            format!(
+                "not valid utf-8 (first bad byte at offset {}); nothing was written",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })?;
+    let result = match jsonl_field {
+        None => view.scrub_text(&text)?.unwrap_or_default(),
+        Some(field) => {
+            let mut result = String::new();
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let n = i as u64 + 1;
+                let mut v: serde_json::Value =
+                    serde_json::from_str(line).map_err(|e| Error::malformed_json(&src, n, &e))?;
+                let Some(obj) = v.as_object_mut() else {
+                    return Err(Error::input(
+                        Location::line(&src, n),
+                        "a record must be a JSON object",
+                    ));
+                };
+                if let Some(t) = obj.get(field) {
+                    let Some(note) = t.as_str() else {
+                        return Err(Error::input(
+                            Location::line(&src, n).with_field(field),
+                            "the field is not a string",
+                        ));
+                    };
+                    let scrubbed = view.scrub_text(note)?;
+                    obj.insert(
+                        field.to_owned(),
+                        scrubbed.map_or(serde_json::Value::Null, serde_json::Value::String),
+                    );
+                }
+                result.push_str(&v.to_string());
+                result.push('\n');
+            }
+            result
+        }
+    };
+    write_atomically(output, |out| {
+        out.write_all(result.as_bytes())
+            .map_err(|e| Error::io(output.display(), e))
+    })
+}
+
 /// Writes `output` through `write` into a temporary file beside it, then syncs the file and
 /// renames it over `output`; when `write` fails, `output` is left untouched and the temporary
 /// file removed.
@@ -193,7 +263,7 @@ pub fn deidentify_file(
 /// # Errors
 /// The error of `write`, or [`Error::Io`] for the files.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn write_atomically<T>(
+pub(crate) fn write_atomically<T>(
     output: &Path,
     write: impl FnOnce(&mut BufWriter<&File>) -> Result<T>,
 ) -> Result<T> {

@@ -177,13 +177,13 @@ impl View {
     /// object keys joined by `.`, with `[]` after an array (`name[].given[]`).
     ///
     /// # Errors
-    /// [`Error::Input`] for nesting deeper than [`crate::MAX_JSON_DEPTH`] or a non-object record,
+    /// [`Error::Input`] for nesting deeper than [`Limits::max_depth`](crate::Limits::max_depth) or a non-object record,
     /// [`Error::Key`] when a key is needed and missing, [`Error::Audit`] for audit failures.
     ///
     /// # Examples
     /// ```
     /// use phiguard::{AccessRequest, Engine};
-    /// let engine = Engine::default_pack().unwrap();
+    /// let engine = Engine::builder().build().unwrap();
     /// let mut req = AccessRequest::new("u1", ["data_analyst"], "HRESCH", "fhir-patient");
     /// req.as_of_year = Some(2026);
     /// let view = engine.view(&req).unwrap();
@@ -278,17 +278,8 @@ pub fn deidentify_json<R: Read, W: Write>(
             format!("cannot read (is it utf-8?): {e}"),
         )
     })?;
-    let mut doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        Error::input(
-            Location {
-                source: src.to_owned(),
-                line: e.line() as u64,
-                column: e.column() as u64,
-                field: None,
-            },
-            format!("malformed json: {e}"),
-        )
-    })?;
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::malformed_json(src, 1, &e))?;
     let mut summary = Summary::default();
     let mut disclosures = Disclosures::default();
     let mut one = |v: &mut serde_json::Value, n: u64| -> Result<()> {

@@ -18,7 +18,7 @@ mod rows;
 pub use self::csv::deidentify_csv;
 pub use files::{FileProgress, Format, peek_columns};
 #[cfg(not(target_arch = "wasm32"))]
-pub use files::{deidentify_file, write_atomically};
+pub use files::{deidentify_file, scrub_text_file};
 pub use json::{JsonOutcome, deidentify_json};
 pub use ndjson::deidentify_ndjson;
 pub use push::CsvPush;

@@ -80,17 +80,8 @@ pub fn deidentify_ndjson<R: BufRead, W: Write>(
             break;
         }
         let treat = |(n, line): &(u64, String)| -> Result<(String, JsonOutcome)> {
-            let mut v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
-                Error::input(
-                    Location {
-                        source: src.to_owned(),
-                        line: *n,
-                        column: e.column() as u64,
-                        field: None,
-                    },
-                    format!("malformed json: {e}"),
-                )
-            })?;
+            let mut v: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| Error::malformed_json(src, *n, &e))?;
             let o = view.apply_json(&mut v, src, *n)?;
             let s = serde_json::to_string(&v)
                 .map_err(|e| Error::input(Location::line(src, *n), e.to_string()))?;

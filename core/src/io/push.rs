@@ -19,7 +19,7 @@ use super::{IoOptions, Summary};
 /// use std::sync::Arc;
 /// use phiguard::io::{CsvPush, IoOptions};
 /// use phiguard::{AccessRequest, Engine};
-/// let engine = Engine::default_pack().unwrap();
+/// let engine = Engine::builder().build().unwrap();
 /// let req = AccessRequest::new("u", ["billing_analyst"], "HPAYMT", "synthea-patients");
 /// let mut csv = CsvPush::new(Arc::new(engine.view(&req).unwrap()), IoOptions::default());
 /// let mut out = csv.push(b"ssn,gender\n999-53-85").unwrap();

@@ -30,7 +30,7 @@ type BoundPlan = (Arc<Plan>, Arc<Vec<ColumnOp>>);
 /// # Examples
 /// ```
 /// use phiguard::{AccessRequest, Engine, io::{RowApplier, RowOut}};
-/// let engine = Engine::default_pack().unwrap();
+/// let engine = Engine::builder().build().unwrap();
 /// let req = AccessRequest { as_of_year: Some(2026), ..AccessRequest::new("a", ["data_analyst"], "HRESCH", "synthea-patients") };
 /// let view = engine.view(&req).unwrap();
 /// let rows = RowApplier::new(&view, &["ssn", "birth_date", "postal_code", "shoe_size"]).unwrap();

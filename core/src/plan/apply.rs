@@ -14,7 +14,7 @@ impl Plan {
     ///
     /// # Errors
     /// [`Error::Key`] when the treatment needs a key and `ctx` has none.
-    pub fn apply_value(
+    pub(crate) fn apply_value(
         &self,
         i: usize,
         value: &str,
@@ -89,7 +89,7 @@ impl Plan {
 
 /// Outcome of applying a treatment to one value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Applied {
+pub(crate) enum Applied {
     /// Write the input value unchanged.
     Clear,
     /// Write the text now in `out`.
@@ -105,7 +105,7 @@ pub enum Applied {
 
 /// Per-row context: keys, the patient id for date shifts, the reference year for ages.
 #[derive(Debug)]
-pub struct RowCtx<'a> {
+pub(crate) struct RowCtx<'a> {
     key: Option<&'a KeyRing>,
     /// The pack's detector when it has custom detectors (else the built-in one is used).
     detector: Option<&'a crate::text::Detector>,
@@ -116,7 +116,7 @@ pub struct RowCtx<'a> {
 
 impl<'a> RowCtx<'a> {
     /// A context for one row.
-    pub fn new(key: Option<&'a KeyRing>, patient: Option<&'a str>, as_of_year: i64) -> Self {
+    pub(crate) fn new(key: Option<&'a KeyRing>, patient: Option<&'a str>, as_of_year: i64) -> Self {
         RowCtx {
             key,
             detector: None,
@@ -128,7 +128,7 @@ impl<'a> RowCtx<'a> {
 
     /// The same context scrubbing text with `detector` (a pack's custom detectors).
     #[must_use]
-    pub fn with_detector(mut self, detector: Option<&'a crate::text::Detector>) -> Self {
+    pub(crate) fn with_detector(mut self, detector: Option<&'a crate::text::Detector>) -> Self {
         self.detector = detector;
         self
     }

@@ -8,7 +8,7 @@ mod apply;
 mod compile;
 mod tally;
 
-pub use apply::{Applied, RowCtx};
+pub(crate) use apply::{Applied, RowCtx};
 pub use tally::{Counted, Tally};
 
 use std::collections::BTreeMap;

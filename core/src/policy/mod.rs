@@ -17,6 +17,7 @@ mod pack;
 pub(crate) use decider::{Decider, LevelDecision};
 pub use pack::Pack;
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use cedar_policy::{EntityId, EntityTypeName, EntityUid};
@@ -26,7 +27,7 @@ use crate::error::{Error, Location, Result};
 use crate::treat::TreatmentKind;
 
 /// Cedar namespace of the phiguard schema.
-pub const NAMESPACE: &str = "Phi";
+pub(crate) const NAMESPACE: &str = "Phi";
 
 /// A disclosure level, from most to least revealing. Each is a Cedar action of the same name.
 #[derive(
@@ -121,11 +122,91 @@ pub struct PackSources {
     pub detectors: Option<Source>,
 }
 
-fn policy_err(source: &Source, offset: usize, message: impl Into<String>) -> Error {
-    Error::Policy {
-        location: Location::from_offset(&source.name, &source.text, offset),
-        message: message.into(),
+macro_rules! pack_file {
+    ($name:literal) => {
+        Source::new(
+            concat!("policies/", $name),
+            include_str!(concat!("../../../policies/", $name)),
+        )
+    };
+}
+
+impl PackSources {
+    /// The default HIPAA pack shipped with phiguard (`policies/`), compiled in.
+    pub fn default_pack() -> Self {
+        PackSources {
+            schema: Some(pack_file!("schema.cedarschema")),
+            entities: Some(pack_file!("entities.json")),
+            categories: Some(pack_file!("categories.toml")),
+            policies: vec![
+                pack_file!("base.cedar"),
+                pack_file!("treatment.cedar"),
+                pack_file!("payment.cedar"),
+                pack_file!("operations.cedar"),
+                pack_file!("research.cedar"),
+                pack_file!("patient.cedar"),
+            ],
+            catalogs: vec![
+                pack_file!("catalogs/synthea-patients.toml"),
+                pack_file!("catalogs/fhir-patient.toml"),
+                pack_file!("catalogs/encounters.toml"),
+                pack_file!("catalogs/free-text.toml"),
+            ],
+            detectors: Some(pack_file!("detectors.toml")),
+        }
     }
+
+    /// Reads a pack directory: `schema.cedarschema`, `entities.json`, `categories.toml`,
+    /// every `*.cedar`, `catalogs/*.toml` and, when present, `detectors.toml`. Files are read
+    /// in name order, so the same directory gives the same sources.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file that cannot be read (a required one missing included).
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        let read = |p: &Path| -> Result<Source> {
+            let text = std::fs::read_to_string(p).map_err(|e| Error::io(p.display(), e))?;
+            Ok(Source::new(p.display().to_string(), text))
+        };
+        let list = |d: &Path, ext: &str| -> Result<Vec<PathBuf>> {
+            let mut v: Vec<_> = std::fs::read_dir(d)
+                .map_err(|e| Error::io(d.display(), e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == ext))
+                .collect();
+            v.sort();
+            Ok(v)
+        };
+        let catalogs_dir = dir.join("catalogs");
+        let catalogs = if catalogs_dir.is_dir() {
+            list(&catalogs_dir, "toml")?
+        } else {
+            Vec::new()
+        };
+        let detectors = dir.join("detectors.toml");
+        Ok(PackSources {
+            detectors: if detectors.is_file() {
+                Some(read(&detectors)?)
+            } else {
+                None
+            },
+            schema: Some(read(&dir.join("schema.cedarschema"))?),
+            entities: Some(read(&dir.join("entities.json"))?),
+            categories: Some(read(&dir.join("categories.toml"))?),
+            policies: list(dir, "cedar")?
+                .iter()
+                .map(|p| read(p))
+                .collect::<Result<_>>()?,
+            catalogs: catalogs.iter().map(|p| read(p)).collect::<Result<_>>()?,
+        })
+    }
+}
+
+fn policy_err(source: &Source, offset: usize, message: impl Into<String>) -> Error {
+    Error::policy(
+        Location::from_offset(&source.name, &source.text, offset),
+        message,
+    )
 }
 
 /// First label offset of a Cedar diagnostic, and its message with help.

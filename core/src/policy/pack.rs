@@ -42,15 +42,12 @@ impl Pack {
     /// # Errors
     /// [`Error::Policy`] or [`Error::Catalog`] with file, line and column for any malformed or
     /// invalid part; a pack that does not validate is never used.
-    pub fn load(src: &PackSources, max_policies: usize) -> Result<Self> {
-        let no_file = |what: &str| Error::Policy {
-            location: Location {
-                source: "<pack>".into(),
-                line: 0,
-                column: 0,
-                field: None,
-            },
-            message: format!("the pack has no {what}"),
+    pub(crate) fn load(src: &PackSources, max_policies: usize) -> Result<Self> {
+        let no_file = |what: &str| {
+            Error::policy(
+                Location::line("<pack>", 0),
+                format!("the pack has no {what}"),
+            )
         };
         let schema_src = src.schema.as_ref().ok_or_else(|| no_file("schema"))?;
         let (schema, _warnings) = Schema::from_cedarschema_str(&schema_src.text).map_err(|e| {
@@ -199,15 +196,10 @@ impl Pack {
         for c in &src.catalogs {
             let cat = Catalog::parse(&c.text, &c.name, &categories)?;
             if catalogs.iter().any(|x: &Catalog| x.name == cat.name) {
-                return Err(Error::Catalog {
-                    location: Location {
-                        source: c.name.clone(),
-                        line: 1,
-                        column: 1,
-                        field: None,
-                    },
-                    message: format!("duplicate catalog name `{}`", cat.name),
-                });
+                return Err(Error::catalog(
+                    Location::at(&c.name, 1, 1),
+                    format!("duplicate catalog name `{}`", cat.name),
+                ));
             }
             catalogs.push(cat);
         }
@@ -263,7 +255,7 @@ impl Pack {
     }
 
     /// The pack's detector when it configures custom detectors (`None`: the built-in one).
-    pub fn custom_detector(&self) -> Option<&crate::text::Detector> {
+    pub(crate) fn custom_detector(&self) -> Option<&crate::text::Detector> {
         self.custom_detector.as_deref()
     }
 

@@ -6,9 +6,9 @@
 //! treated as asked (an unparseable date under `generalize`, say); callers then redact, so a
 //! value that cannot be treated is never let out in clear.
 
-mod kind;
+pub(crate) mod kind;
 
-pub use kind::TreatmentKind;
+pub(crate) use kind::TreatmentKind;
 
 use hmac::Mac;
 use serde::{Deserialize, Serialize};

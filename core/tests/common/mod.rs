@@ -1,11 +1,11 @@
 //! Helpers shared by the integration tests.
 
-use phiguard::{Engine, PackSources, Source};
+use phiguard::{PackSources, Source};
 
 /// The default pack with `extra_schema` added to the `Access` context and `policy` added as
 /// one more policy file.
 pub fn sources_with(extra_schema: &str, policy: &str) -> PackSources {
-    let mut src = Engine::default_sources();
+    let mut src = PackSources::default_pack();
     if let Some(s) = src.schema.as_mut() {
         s.text = s.text.replace(
             "\"consent\": Set<String>,",
