@@ -28,10 +28,12 @@ test-python: python-env ## pytest (vectors, frames, files, Spark, properties, do
 	cd bindings-python && ../$(PY) -c "import doctest, sys, phiguard._native as n; r = doctest.testmod(n); print(f'native doctests: {r.attempted} run, {r.failed} failed'); sys.exit(r.failed > 0 or r.attempted == 0)"
 	cd bindings-python && ../$(PY) -m mypy.stubtest phiguard._native --allowlist stubtest-allowlist.txt
 
-lint: ## rustfmt and clippy (-D warnings)
+lint: ## rustfmt and clippy (-D warnings), native and wasm32 (code behind cfg(target_arch) differs)
 	rustup component add rustfmt clippy >/dev/null 2>&1 || true
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
+	rustup target add wasm32-unknown-unknown
+	$(CARGO) clippy -p phiguard-wasm --target wasm32-unknown-unknown -- -D warnings
 
 WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"/, "", $$3); print $$3}' Cargo.lock)
 WASM_BINDGEN := target/tools/bin/wasm-bindgen

@@ -120,26 +120,6 @@ fn input_err(location: &str, message: impl Into<String>) -> PyErr {
     ))
 }
 
-/// The names of `phiguard::Limits`' caps, as Python and pickles spell them.
-const LIMIT_NAMES: [&str; 5] = [
-    "max_field_bytes",
-    "max_depth",
-    "max_policies",
-    "max_text_bytes",
-    "max_record_bytes",
-];
-
-fn limit_slot<'a>(l: &'a mut phiguard::Limits, name: &str) -> Option<&'a mut usize> {
-    Some(match name {
-        "max_field_bytes" => &mut l.max_field_bytes,
-        "max_depth" => &mut l.max_depth,
-        "max_policies" => &mut l.max_policies,
-        "max_text_bytes" => &mut l.max_text_bytes,
-        "max_record_bytes" => &mut l.max_record_bytes,
-        _ => return None,
-    })
-}
-
 /// Caps from a dict of positive integers; the caps it leaves out keep their defaults.
 fn limits_of(d: Option<&Bound<'_, PyDict>>) -> PyResult<phiguard::Limits> {
     let mut limits = phiguard::Limits::default();
@@ -147,18 +127,9 @@ fn limits_of(d: Option<&Bound<'_, PyDict>>) -> PyResult<phiguard::Limits> {
         let name: String = k
             .extract()
             .map_err(|_| request_err("limit names are strings"))?;
-        let value: usize = v
-            .extract()
-            .ok()
-            .filter(|&n: &usize| n > 0)
-            .ok_or_else(|| request_err(format!("limit `{name}` must be a positive integer")))?;
-        let slot = limit_slot(&mut limits, &name).ok_or_else(|| {
-            request_err(format!(
-                "unknown limit `{name}` (known: {})",
-                LIMIT_NAMES.join(", ")
-            ))
-        })?;
-        *slot = value;
+        // Not an unsigned int (negative, a str): the same message as the core's for a zero.
+        let value: usize = v.extract().unwrap_or(0);
+        limits.set(&name, value).map_err(to_py)?;
     }
     Ok(limits)
 }
@@ -432,11 +403,8 @@ impl Engine {
     #[getter]
     fn limits<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        let mut l = self.inner.limits();
-        for name in LIMIT_NAMES {
-            if let Some(v) = limit_slot(&mut l, name) {
-                d.set_item(name, *v)?;
-            }
+        for (name, v) in self.inner.limits().iter() {
+            d.set_item(name, v)?;
         }
         Ok(d)
     }
@@ -551,11 +519,8 @@ impl Engine {
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let py = slf.py();
         let state = sources_state(py, slf.get().inner.sources())?;
-        let mut l = slf.get().inner.limits();
-        for name in LIMIT_NAMES {
-            if let Some(v) = limit_slot(&mut l, name) {
-                state.append(("limit", name, v.to_string()))?;
-            }
+        for (name, v) in slf.get().inner.limits().iter() {
+            state.append(("limit", name, v.to_string()))?;
         }
         Ok((
             py.import("phiguard._native")?
@@ -595,11 +560,10 @@ fn _engine_from_state(state: Vec<(String, String, String)>) -> PyResult<Engine> 
         let mut limits = phiguard::Limits::default();
         for (kind, name, text) in state {
             if kind == "limit" {
-                let slot = limit_slot(&mut limits, &name)
-                    .ok_or_else(|| request_err(format!("unknown limit `{name}`")))?;
-                *slot = text
+                let value = text
                     .parse()
                     .map_err(|_| request_err(format!("limit `{name}` is not a number")))?;
+                limits.set(&name, value).map_err(to_py)?;
                 continue;
             }
             let src = Source::new(name, text);

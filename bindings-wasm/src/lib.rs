@@ -6,7 +6,6 @@
 //! by a recursive converter. Errors are thrown as `Error` objects named `PhiguardError` with
 //! `code`, `location` and `entry`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use phiguard::audit::{AuditSink, MemorySink};
@@ -28,6 +27,17 @@ export interface PhiguardError extends Error {
   location: ErrorLocation | null;
   /** For audit errors: the first bad entry (1-based). */
   entry: number | null;
+}
+/** What a CSV run did (the core's run summary). */
+export interface RunSummary {
+  /** Records written. */
+  rows: number;
+  /** Values per treatment, as the core names them (`clear`, `mask`, ..., `untreatable`, `unknown_field`). */
+  treatments: Record<string, number>;
+  /** Input columns not in the catalog (redacted). */
+  unknownColumns: string[];
+  /** Distinct plans used. */
+  plans: number;
 }
 export interface ErrorLocation {
   source: string;
@@ -86,33 +96,67 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// Through the core's names: JS spells them in camelCase (`maxFieldBytes` for
+    /// `max_field_bytes`); the core checks each value.
     fn to_core(&self) -> Result<phiguard::Limits, JsValue> {
-        let d = phiguard::Limits::default();
-        let pick = |v: Option<usize>, name: &str, default: usize| match v {
-            Some(0) => Err(request_err(format!(
-                "limits.{name} must be a positive integer"
-            ))),
-            Some(n) => Ok(n),
-            None => Ok(default),
-        };
-        Ok(phiguard::Limits {
-            max_field_bytes: pick(self.max_field_bytes, "maxFieldBytes", d.max_field_bytes)?,
-            max_depth: pick(self.max_depth, "maxDepth", d.max_depth)?,
-            max_policies: pick(self.max_policies, "maxPolicies", d.max_policies)?,
-            max_text_bytes: pick(self.max_text_bytes, "maxTextBytes", d.max_text_bytes)?,
-            max_record_bytes: pick(self.max_record_bytes, "maxRecordBytes", d.max_record_bytes)?,
-        })
+        let mut limits = phiguard::Limits::default();
+        let given = serde_json::to_value(self).map_err(|e| request_err(e.to_string()))?;
+        for (name, value) in given.as_object().into_iter().flatten() {
+            let Some(value) = value.as_u64() else {
+                continue; // left out
+            };
+            let value = usize::try_from(value).unwrap_or(usize::MAX);
+            limits
+                .set(&snake_case(name), value)
+                .map_err(|e| js_err(&e))?;
+        }
+        Ok(limits)
     }
 
-    fn from_core(l: phiguard::Limits) -> Self {
-        Limits {
-            max_field_bytes: Some(l.max_field_bytes),
-            max_depth: Some(l.max_depth),
-            max_policies: Some(l.max_policies),
-            max_text_bytes: Some(l.max_text_bytes),
-            max_record_bytes: Some(l.max_record_bytes),
+    fn from_core(l: phiguard::Limits) -> serde_json::Value {
+        l.iter()
+            .map(|(name, v)| (camel_case(name), serde_json::Value::from(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+}
+
+fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut up = false;
+    for c in name.chars() {
+        match c {
+            '_' => up = true,
+            c if up => {
+                out.extend(c.to_uppercase());
+                up = false;
+            }
+            c => out.push(c),
         }
     }
+    out
+}
+
+/// The core's wire types with their top-level keys in JS spelling (`unknown_columns` ->
+/// `unknownColumns`); nested maps keep their keys (treatment names are data).
+fn camel_keys(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => m.into_iter().map(|(k, v)| (camel_case(&k), v)).collect(),
+        other => other,
+    }
+}
+
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Who asks, for what, and why.
@@ -200,20 +244,6 @@ pub struct ExplainRow {
     pub policies: Vec<String>,
     /// Forbids that removed more revealing levels.
     pub denied_by: Vec<String>,
-}
-
-/// What a CSV run did.
-#[derive(Tsify, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RunSummary {
-    /// Records written.
-    pub rows: u64,
-    /// Values per treatment.
-    pub treatments: BTreeMap<String, u64>,
-    /// Input columns not in the catalog (redacted).
-    pub unknown_columns: Vec<String>,
-    /// Distinct plans used.
-    pub plans: usize,
 }
 
 fn set(target: &JsValue, key: &str, value: &JsValue) {
@@ -607,7 +637,7 @@ impl View {
 #[wasm_bindgen]
 pub struct CsvStream {
     inner: CsvPush,
-    summary: Option<RunSummary>,
+    summary: Option<phiguard::io::Summary>,
 }
 
 #[wasm_bindgen]
@@ -620,16 +650,7 @@ impl CsvStream {
     /// Ends the input; returns the output of the last records.
     pub fn finish(&mut self) -> Result<Vec<u8>, JsValue> {
         let (out, s) = self.inner.finish().map_err(|e| js_err(&e))?;
-        self.summary = Some(RunSummary {
-            rows: s.rows,
-            treatments: s
-                .treatments
-                .iter()
-                .map(|(k, n)| (k.to_owned(), n))
-                .collect(),
-            unknown_columns: s.unknown_columns,
-            plans: s.plans,
-        });
+        self.summary = Some(s);
         Ok(out)
     }
 
@@ -637,7 +658,9 @@ impl CsvStream {
     #[wasm_bindgen(getter, unchecked_return_type = "RunSummary | undefined")]
     pub fn summary(&self) -> Result<JsValue, JsValue> {
         match &self.summary {
-            Some(s) => to_js(s),
+            Some(s) => to_js(&camel_keys(
+                serde_json::to_value(s).map_err(|e| input_err("<summary>", e.to_string()))?,
+            )),
             None => Ok(JsValue::UNDEFINED),
         }
     }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use phiguard::audit::{AuditSink, ChainedLog};
 use phiguard::io::{IoOptions, Summary};
 use phiguard::{AccessRequest, Engine, Error, KeyRing, PackSources, RecordAttrs, Source, View};
@@ -141,13 +141,6 @@ struct Who {
     as_of_year: Option<i64>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Csv,
-    Json,
-    Ndjson,
-}
-
 #[derive(Args)]
 struct DeidentifyArgs {
     #[command(flatten)]
@@ -158,9 +151,9 @@ struct DeidentifyArgs {
     /// Append HMAC-chained audit events to this file (needs --key-file).
     #[arg(long)]
     audit_log: Option<PathBuf>,
-    /// Input format (default: from the file extension).
-    #[arg(long, value_enum)]
-    format: Option<Format>,
+    /// Input format: csv, json, ndjson or jsonl (default: from the file extension).
+    #[arg(long, value_parser = phiguard::io::Format::parse)]
+    format: Option<phiguard::io::Format>,
     /// Input file.
     input: PathBuf,
     /// Output file (written to a temporary file and renamed when complete).
@@ -286,13 +279,11 @@ pub(crate) fn read_key(path: &Path) -> Result<KeyRing, Error> {
     KeyRing::from_file(path)
 }
 
-fn format_of(path: &Path, explicit: Option<Format>) -> Result<phiguard::io::Format, Error> {
-    match explicit {
-        Some(Format::Csv) => Ok(phiguard::io::Format::Csv),
-        Some(Format::Json) => Ok(phiguard::io::Format::Json),
-        Some(Format::Ndjson) => Ok(phiguard::io::Format::Ndjson),
-        None => phiguard::io::Format::from_path(path),
-    }
+fn format_of(
+    path: &Path,
+    explicit: Option<phiguard::io::Format>,
+) -> Result<phiguard::io::Format, Error> {
+    explicit.map_or_else(|| phiguard::io::Format::from_path(path), Ok)
 }
 
 impl Who {

@@ -164,6 +164,7 @@ impl KeyRing {
     }
 
     /// Formats fresh random bytes as key file text.
+    #[cfg(any(test, not(target_arch = "wasm32")))]
     fn key_file_text(random: &[u8]) -> Result<Zeroizing<String>> {
         if random.len() < MIN_KEY_BYTES {
             return Err(Error::key("a key needs at least 32 random bytes"));
