@@ -3,6 +3,7 @@
 //! binary parses arguments, opens files and prints.
 
 mod demo;
+mod eval;
 mod html;
 
 use std::fs::File;
@@ -588,8 +589,27 @@ fn read_jsonl(path: &Path) -> Result<Vec<(u64, serde_json::Value)>, Error> {
     Ok(out)
 }
 
+/// The spans of one text as the default pack finds them, through [`Engine::detect`] (the
+/// shared built-in detector, and the `max_text_bytes` cap); a text over the cap is an error at
+/// its file and line.
+pub(crate) fn detect_at(
+    engine: &Engine,
+    text: &str,
+    source: &str,
+    line: u64,
+) -> Result<Vec<phiguard::text::Span>, Error> {
+    engine.detect(text).map_err(|e| match e {
+        Error::Input { message, .. } => Error::Input {
+            location: phiguard::Location::line(source, line),
+            message,
+        },
+        e => e,
+    })
+}
+
 fn detect(input: &Path, jsonl: bool, field: &str) -> Result<(), Error> {
-    let detector = phiguard::text::Detector::builtin()?;
+    let engine = Engine::default_pack()?;
+    let src = input.display().to_string();
     let mut out = std::io::stdout().lock();
     let texts: Vec<(u64, String)> = if jsonl {
         read_jsonl(input)?
@@ -618,7 +638,9 @@ fn detect(input: &Path, jsonl: bool, field: &str) -> Result<(), Error> {
         vec![(1, text)]
     };
     for (line, text) in texts {
-        for s in detector.detect(&text) {
+        // A plain file is one text: its error points at the file, not a line.
+        let at = if jsonl { line } else { 0 };
+        for s in detect_at(&engine, &text, &src, at)? {
             let v = serde_json::json!({"line": line, "start": s.char_start, "end": s.char_end,
                 "start_byte": s.start, "end_byte": s.end, "category": s.category,
                 "detector": s.detector, "confidence": s.confidence});
@@ -629,7 +651,7 @@ fn detect(input: &Path, jsonl: bool, field: &str) -> Result<(), Error> {
 }
 
 fn eval(files: &[PathBuf], json: bool) -> Result<(), Error> {
-    let detector = phiguard::text::Detector::builtin()?;
+    let engine = Engine::default_pack()?;
     let mut cases = Vec::new();
     let mut bytes = 0usize;
     for f in files {
@@ -681,13 +703,21 @@ fn eval(files: &[PathBuf], json: bool) -> Result<(), Error> {
                 spans.push((start, end, label));
             }
             bytes += text.len();
-            cases.push(phiguard::text::GoldCase { text, spans });
+            cases.push(eval::GoldCase {
+                text,
+                spans,
+                source: (f.display().to_string(), line),
+            });
         }
     }
     let started = Instant::now();
-    let (scores, unmapped) = phiguard::text::evaluate(&detector, &cases);
+    let (scores, unmapped) = eval::evaluate(&engine, &cases)?;
     let secs = started.elapsed().as_secs_f64();
     if json {
+        let scores: serde_json::Map<_, _> = scores
+            .iter()
+            .map(|(c, s)| (c.clone(), s.to_json()))
+            .collect();
         println!(
             "{}",
             serde_json::json!({"texts": cases.len(), "bytes": bytes, "scores": scores, "unmapped_labels": unmapped})

@@ -574,3 +574,40 @@ fn scrub_plain_text_and_jsonl() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn detect_and_eval_refuse_a_text_over_the_detector_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    // One byte over `Limits::max_text_bytes` (1 MiB by default).
+    let long = "a".repeat((1 << 20) + 1);
+    let plain = dir.path().join("long.txt");
+    std::fs::write(&plain, &long).unwrap();
+    let jsonl = dir.path().join("long.jsonl");
+    std::fs::write(
+        &jsonl,
+        format!("{{\"text\": \"SSN 123-45-6789\", \"spans\": []}}\n{{\"text\": \"{long}\", \"spans\": []}}\n"),
+    )
+    .unwrap();
+    let runs: [(&[&str], &Path, &str); 3] = [
+        (&["detect"], &plain, "long.txt: input error"),
+        (&["detect", "--jsonl"], &jsonl, "long.jsonl:2: input error"),
+        (&["eval"], &jsonl, "long.jsonl:2: input error"),
+    ];
+    for (args, file, place) in runs {
+        let mut all = args.to_vec();
+        all.push(file.to_str().unwrap());
+        let o = run(&all);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(place) && err.contains("exceeds the detector limit of 1048576 bytes"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // Under the limit the same commands succeed and find the SSN.
+    std::fs::write(&plain, "SSN 123-45-6789").unwrap();
+    let o = run(&["detect", plain.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("\"category\":\"ssn\""));
+}
