@@ -218,7 +218,7 @@ mod tests {
 
     #[test]
     fn scores_count_cover_overlap_and_exact() {
-        let engine = Engine::default_pack().unwrap();
+        let engine = Engine::builder().build().unwrap();
         let text = "SSN 123-45-6789, ORG Acme".to_owned();
         let cases = [GoldCase {
             spans: vec![(4, 15, "US_SSN".into()), (21, 25, "ORGANIZATION".into())],

@@ -599,16 +599,15 @@ pub(crate) fn detect_at(
     line: u64,
 ) -> Result<Vec<phiguard::text::Span>, Error> {
     engine.detect(text).map_err(|e| match e {
-        Error::Input { message, .. } => Error::Input {
-            location: phiguard::Location::line(source, line),
-            message,
-        },
+        Error::Input { message, .. } => {
+            Error::input(phiguard::Location::line(source, line), message)
+        }
         e => e,
     })
 }
 
 fn detect(input: &Path, jsonl: bool, field: &str) -> Result<(), Error> {
-    let engine = Engine::default_pack()?;
+    let engine = Engine::builder().build()?;
     let src = input.display().to_string();
     let mut out = std::io::stdout().lock();
     let texts: Vec<(u64, String)> = if jsonl {
@@ -651,7 +650,7 @@ fn detect(input: &Path, jsonl: bool, field: &str) -> Result<(), Error> {
 }
 
 fn eval(files: &[PathBuf], json: bool) -> Result<(), Error> {
-    let engine = Engine::default_pack()?;
+    let engine = Engine::builder().build()?;
     let mut cases = Vec::new();
     let mut bytes = 0usize;
     for f in files {
