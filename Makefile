@@ -34,6 +34,7 @@ lint: ## rustfmt and clippy (-D warnings), native and wasm32 (code behind cfg(ta
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	rustup target add wasm32-unknown-unknown
 	$(CARGO) clippy -p phiguard-wasm --target wasm32-unknown-unknown -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p phiguard --no-deps --all-features
 
 WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"/, "", $$3); print $$3}' Cargo.lock)
 WASM_BINDGEN := target/tools/bin/wasm-bindgen

@@ -64,7 +64,7 @@ impl KeyRing {
     /// Derives the key ring from master key bytes.
     ///
     /// # Errors
-    /// [`Error::Key`] when the key is shorter than [`MIN_KEY_BYTES`].
+    /// [`Error::Key`] when the key is shorter than [`KeyRing::MIN_KEY_BYTES`].
     pub fn from_bytes(master: &[u8]) -> Result<Self> {
         if master.len() < MIN_KEY_BYTES {
             return Err(Error::key(format!(

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
+#![warn(clippy::missing_errors_doc)]
 
 pub mod audit;
 pub mod catalog;

@@ -277,6 +277,9 @@ impl View {
     }
 
     /// The plan for rows that carry no attribute but a patient id other than the user's.
+    ///
+    /// # Errors
+    /// As [`View::plan`].
     pub fn plan_for_others(&self) -> Result<Arc<Plan>> {
         self.plan(&RecordAttrs::others())
     }

@@ -24,6 +24,7 @@ use super::{IoOptions, Summary, deidentify_csv, deidentify_json, deidentify_ndjs
 
 /// A data file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Format {
     /// Comma-separated values with a header row.
     Csv,

@@ -263,7 +263,7 @@ impl View {
 /// De-identifies a JSON document: an array of records, or one record.
 ///
 /// # Errors
-/// As [`deidentify_ndjson`]; the whole document is held in memory.
+/// As [`deidentify_ndjson`](super::deidentify_ndjson); the whole document is held in memory.
 pub fn deidentify_json<R: Read, W: Write>(
     view: &View,
     mut input: R,

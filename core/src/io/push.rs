@@ -12,7 +12,7 @@ use super::{IoOptions, Summary};
 /// Push-based CSV de-identification, for callers that receive input in pieces (a browser
 /// reading a dropped file slice by slice). Each [`CsvPush::push`] returns the output of the
 /// records completed so far (the header row first); [`CsvPush::finish`] treats the rest. The
-/// output is byte for byte what [`deidentify_csv`] writes for the whole input.
+/// output is byte for byte what [`deidentify_csv`](super::deidentify_csv) writes for the whole input.
 ///
 /// # Examples
 /// ```
@@ -64,7 +64,7 @@ impl CsvPush {
     /// the output for the records it completes.
     ///
     /// # Errors
-    /// As [`deidentify_csv`]; after an error the stream must not be used further.
+    /// As [`deidentify_csv`](super::deidentify_csv); after an error the stream must not be used further.
     pub fn push(&mut self, bytes: &[u8]) -> Result<Vec<u8>> {
         let src = self.opts.source.clone();
         self.splitter.feed(bytes, &src)?;
@@ -77,7 +77,7 @@ impl CsvPush {
     /// Ends the input: treats the last record and returns its output and the run's summary.
     ///
     /// # Errors
-    /// As [`deidentify_csv`], e.g. a quote left open or no header at all.
+    /// As [`deidentify_csv`](super::deidentify_csv), e.g. a quote left open or no header at all.
     pub fn finish(&mut self) -> Result<(Vec<u8>, Summary)> {
         let src = self.opts.source.clone();
         self.splitter.eof = true;

@@ -24,6 +24,7 @@ use crate::treat::{
 /// What a field becomes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "treatment", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Treatment {
     /// As is.
     Clear,

@@ -6,6 +6,7 @@ use crate::treat::TreatmentKind;
 
 /// What happened to one value, as a summary counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Counted {
     /// Treated as its plan says.
     Treated(TreatmentKind),

@@ -34,6 +34,7 @@ pub(crate) const NAMESPACE: &str = "Phi";
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Level {
     /// The value as is.
     Clear,

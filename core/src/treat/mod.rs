@@ -77,6 +77,7 @@ fn default_shift_days() -> u32 {
 /// Generalization to a coarser value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum GeneralizeParams {
     /// A date to its year. With `fold_age_over = 89` a birth year that could reveal an age of 90
     /// or more on the reference date (HIPAA §164.514(b)(2)(i)(C)) becomes `90+`: that is any
