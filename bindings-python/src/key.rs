@@ -89,7 +89,8 @@ impl Key {
         })
     }
 
-    /// Writes a new random key file at ``path`` (mode 0600) and returns the key.
+    /// Writes a new random key file at ``path`` (created with mode 0600) and returns the key.
+    /// Never replaces an existing file: a lost key loses every pseudonym made with it.
     #[staticmethod]
     fn generate(path: PathBuf) -> PyResult<Key> {
         guarded(|| {
