@@ -1,0 +1,451 @@
+//! Address blocks: a street span widened over the lines that belong to it (building number,
+//! unit, city, state or province, postcode, country), and the prose test that keeps a
+//! lower-case sentence from reading as a street.
+
+use regex::Regex;
+
+use super::patterns::UNIT_DESIGNATORS;
+use super::span::Span;
+use super::window::{window_after, window_before};
+use super::words::{LOWER_PROSE, NAME_STOP, PLACE_WORDS};
+
+/// Whether `s` holds a word of [`LOWER_PROSE`], in any case.
+pub(super) fn holds_prose(s: &str) -> bool {
+    s.split(|c: char| !c.is_alphabetic())
+        .any(|w| LOWER_PROSE.iter().any(|p| w.eq_ignore_ascii_case(p)))
+}
+
+/// Widens a street span to its whole address block: a building number before it, and after
+/// it the unit, city, state or province, postcode and country lines (Safe Harbor removes all
+/// geographic subdivisions smaller than a state).
+pub(super) struct AddressBlock {
+    head: Regex,
+    segment: Regex,
+    /// What may follow a place name in an address block.
+    place_end: Regex,
+    /// A span that starts at a unit designator (`Apt. 5`)...
+    unit: Regex,
+    /// ...takes the street line before it (`Jagerij 64`, `23100 Ilichova 23`)...
+    line_before: Regex,
+    /// ...or the building number and street name before it on its line
+    /// (`at 17224 Þverbraut 66 Suite 991`)...
+    inline_before: Regex,
+    /// ...or the end of the line above from a building number on (`Meet me at 5100 Quadra
+    /// 104\n Suite 845`).
+    tail_before: Regex,
+}
+
+/// A quoting or bullet mark at the start of a line, which an address block reads through
+/// (`> Apt. 342` in a quoted e-mail).
+const QUOTE: &str = r"(?:(?:>+|\?{2,})[ \t]*)?";
+
+/// The most address lines that join a street, and the bytes each may span.
+const ADDRESS_SEGMENTS: usize = 6;
+const ADDRESS_SEGMENT_BYTES: usize = 64;
+
+impl AddressBlock {
+    pub(super) fn load() -> std::result::Result<Self, regex::Error> {
+        Ok(AddressBlock {
+            head: Regex::new(r"(?:^|[^\p{L}\p{N}])((?:\d{1,6}[ \t]+){1,2})$")?,
+            unit: Regex::new(&format!(r"^(?i:{UNIT_DESIGNATORS})\b"))?,
+            place_end: Regex::new(r"^[ \t]*(?:$|[,;)\r\n]|[.!?](?:\s|$)|\d{3}|[A-Z]{1,2}[\d-])")?,
+            line_before: Regex::new(&format!(
+                r"(?:^|\n)[ \t]*{QUOTE}((?:[\p{{L}}'’.-]+|\d{{1,6}}[A-Za-z]?)(?:[ \t]+(?:[\p{{L}}'’.-]+|\d{{1,6}}[A-Za-z]?)){{1,5}})[ \t]*,?[ \t]*(?:\n[ \t]*{QUOTE})?$",
+            ))?,
+            inline_before: Regex::new(
+                r"(?:^|[^\p{L}\p{N}\n])(\d{1,6}[ \t]+(?:[\p{L}'’.-]+[ \t]+){1,3})$",
+            )?,
+            tail_before: Regex::new(&format!(
+                r"(?:^|[^\p{{L}}\p{{N}}\n])(\d{{1,6}}[A-Za-z]?(?:[ \t]+(?:[\p{{L}}'’.-]+|\d{{1,6}}[A-Za-z]?)){{1,4}})[ \t]*,?[ \t]*\n[ \t]*{QUOTE}$",
+            ))?,
+            // One address line: after a comma or line break (`strong`), or a space.
+            segment: Regex::new(&format!(
+                r"^(?:(?P<strong>[ \t]*\.?[ \t]*(?:(?:,|\n[ \t]*(?:>+|\?{{2,}})?)[ \t]*)+)|(?P<dot>[ \t]*\.)?[ \t]+)(?:(?P<missing>(?i:nan|n/a|none|null))|(?P<unit>(?i:{UNIT_DESIGNATORS}|floor|fl|room|rm|bldg|building|level|appartamento|interno|scala|piano|piso|depto|dpto|interior|edif|bloco|andar|lote)\b\.?[ \t]*#?[ \t]*[A-Za-z]?\d{{1,5}}[A-Za-z]?|RD[ \t]\d{{1,3}}|(?:Bl|Sc|Ap|Et)\.[ \t]*\d{{1,4}})|(?P<post>[A-Z]{{1,2}}-\d{{4,5}}|[AC-FHKNPRTV-Y]\d{{2}}[ \t]?[AC-FHKNPRTV-Y\d]{{4}}|\d{{5}}-\d{{3,4}}|\d{{4}}-\d{{3}}|\d{{2}}-\d{{3}}|\d{{3}}[ \t]\d{{2}}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{{3,6}}|\d{{4}}[ \t]?[A-Z]{{2}}|[A-Z]{{1,2}}\d[A-Z\d]?[ \t]?\d[A-Z]{{2}})|(?P<region>\d{{1,2}})|(?P<caps>[\p{{Lu}}∆]{{2,}}(?:['’-][\p{{Lu}}∆]+)*(?:[ \t]+[\p{{Lu}}∆]+(?:['’-][\p{{Lu}}∆]+)*){{0,2}})|(?P<place>\p{{Lu}}[\p{{L}}'’.-]*(?:[ \t]+(?:(?:de|del|la|le|las|los|el|am|an|der|im|di|da|do|dos|du|sur|upon|on|u|v|z|na|nad|pod|ob|bei|lui)[ \t]+){{0,2}}\p{{Lu}}[\p{{L}}'’.-]*){{0,3}}))(?:[ \t]*\(\p{{Lu}}\p{{L}}*\)|\b)",
+            ))?,
+        })
+    }
+
+    /// Widens `span` (a street) over the rest of its address block, within `floor..limit`
+    /// (the neighbouring spans of other categories).
+    pub(super) fn widen(&self, text: &str, span: &mut Span, floor: usize, limit: usize) {
+        let unit = self
+            .unit
+            .is_match(text.get(span.start..span.end).unwrap_or(""));
+        let before = window_before(text, span.start, 16);
+        if let Some(m) = self.head.captures(before).and_then(|c| c.get(1)) {
+            span.start = span.start - before.len() + m.start();
+        }
+        if unit {
+            self.take_street_line(text, span, floor);
+        }
+        let mut end = span.end;
+        let mut after_unit = unit;
+        let mut after_post = false;
+        for _ in 0..ADDRESS_SEGMENTS {
+            let Some(c) = self
+                .segment
+                .captures(window_after(text, end, ADDRESS_SEGMENT_BYTES))
+            else {
+                break;
+            };
+            let strong = c.name("strong").is_some();
+            // Only a unit follows a house number's period (`Belgrád rkp. 18. Apt. 417`);
+            // anything else after a period starts a sentence.
+            if c.name("dot").is_some() && c.name("unit").is_none() {
+                break;
+            }
+            let Some(whole) = c.get(0) else {
+                break;
+            };
+            if end + whole.end() > limit {
+                break;
+            }
+            // A place name needs a comma or line break before it, or to follow a unit or a
+            // postcode on its line (`Apt. 615 Moosleerau`, `4943 Traismauer`), or to end in a
+            // country (`BIBER Upper Austria`),
+            // and must not be prose (`..., She`, `\nPatient`).
+            if let Some(p) = c.name("place") {
+                let word = |w: Option<&str>| w.unwrap_or("").to_uppercase();
+                let first = word(p.as_str().split([' ', '\t']).next());
+                let country = || {
+                    let last = word(p.as_str().rsplit([' ', '\t']).next());
+                    PLACE_WORDS.contains(&last.as_str())
+                };
+                // On a line of its own, a place ends its line or its comma-separated part,
+                // or a postcode follows it (`\nNuuk, 3900`); a word that goes on into a
+                // sentence there is prose (`\nFamily lives on`, `\nAddress:`).
+                let rest = text.get(end + whole.end()..).unwrap_or("");
+                let new_line = c
+                    .name("strong")
+                    .is_some_and(|sep| sep.as_str().contains('\n'));
+                if !(strong || after_unit || after_post || country())
+                    || NAME_STOP.contains(&first.as_str())
+                    || (new_line && !self.place_end.is_match(rest))
+                    || holds_prose(p.as_str())
+                {
+                    break;
+                }
+            }
+            // A one- or two-digit region code (`, 32`) stands alone between separators.
+            if c.name("region").is_some() {
+                let rest = text.get(end + whole.end()..).unwrap_or("");
+                let next = rest.trim_start_matches([' ', '\t']).chars().next();
+                if !strong || !matches!(next, None | Some('\n' | ',')) {
+                    break;
+                }
+            }
+            after_unit = c.name("unit").is_some();
+            after_post = c.name("post").is_some();
+            end += whole.end();
+        }
+        span.end = end;
+    }
+
+    /// Moves the start of a span that begins at a unit designator back over the street line
+    /// before it: the rest of its own line, or the line above, when that is a short run of
+    /// words and numbers with at least one number and no prose word.
+    fn take_street_line(&self, text: &str, span: &mut Span, floor: usize) {
+        let before = window_before(text, span.start, ADDRESS_SEGMENT_BYTES);
+        let from = span.start - before.len();
+        // A short run of words and numbers, with a number and no prose word, after `floor`.
+        let street = |m: regex::Match<'_>| {
+            let mut has_number = false;
+            for token in m.as_str().split_whitespace() {
+                if token.starts_with(|c: char| c.is_ascii_digit()) {
+                    has_number = true;
+                } else if NAME_STOP.contains(&token.to_uppercase().as_str()) {
+                    return None;
+                }
+            }
+            let start = from + m.start();
+            (has_number && start >= floor).then_some(start)
+        };
+        let line = self.line_before.captures(before).and_then(|c| {
+            let (whole, m) = (c.get(0)?, c.get(1)?);
+            // A match at the window's edge must also be at a line start in `text`.
+            let cut = whole.start() == 0
+                && !before.starts_with('\n')
+                && from > 0
+                && text.as_bytes().get(from - 1) != Some(&b'\n');
+            if cut { None } else { street(m) }
+        });
+        let start = line
+            .or_else(|| street(self.inline_before.captures(before)?.get(1)?))
+            .or_else(|| {
+                let m = self.tail_before.captures(before)?.get(1)?;
+                // A capitalised street name, not a count (`3 times`) or numbers (`BP 120 80`).
+                let named = m.as_str().split_whitespace().any(|t| {
+                    t.starts_with(char::is_uppercase)
+                        && t.chars().count() > 1
+                        && t.chars().all(|c| c.is_alphabetic() || "'’.-".contains(c))
+                });
+                street(m).filter(|_| named)
+            });
+        if let Some(start) = start {
+            span.start = start;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::cats;
+
+    #[test]
+    fn address_blocks_widen_over_city_state_postcode_country() {
+        assert_eq!(
+            cats(
+                "Billing address: 6750 Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677. Thanks"
+            ),
+            [(
+                "street",
+                "6750 Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677".into()
+            )]
+        );
+        assert_eq!(
+            cats("lives at 14 Crown Street, Leeds, LS1 4AP, United Kingdom"),
+            [(
+                "street",
+                "14 Crown Street, Leeds, LS1 4AP, United Kingdom".into()
+            )]
+        );
+        // Prose after an address is not a city.
+        assert_eq!(
+            cats("lives at 5 Oak St\nPatient denies pain"),
+            [("street", "5 Oak St".into())]
+        );
+        assert_eq!(
+            cats("Villacher Strasse 89"),
+            [("street", "Villacher Strasse 89".into())]
+        );
+        assert_eq!(
+            cats("29 Rue de Tanger"),
+            [("street", "29 Rue de Tanger".into())]
+        );
+        assert_eq!(
+            cats("my address is 28030 Edeby 55"),
+            [("street", "28030 Edeby 55".into())]
+        );
+        // Without address words, number-word-number is a lab value.
+        assert!(cats("Glucose 110 Sodium 140").is_empty());
+        assert!(cats("2019 Hemoglobin 12").is_empty());
+        // Every USPS Publication 28 street type, names outside ASCII, unit/number slashes.
+        for a in [
+            "150 Stephanie Throughway",
+            "2293 Andrew Neck",
+            "300 Lība Lake",
+            "742/5 Kyle Extension",
+            "Erwin-Jäkel-Allee 74/24",
+            "Kreuselallee 7507",
+            "Oliefabriks Allé 3",
+            // Post-directionals, `Str.`, Romance names with their lower-case particles, the
+            // Spanish and Portuguese abbreviations, Hungarian street types.
+            "124 Devon Street West",
+            "88 Harbour Road NW",
+            "136 Filadelfeos Str",
+            "Rua Vinte e Cinco de Setembro 1257",
+            "33 avenue de Provence",
+            "69 Av Sidi Lakhmi",
+            "C/ Señores Curas 88",
+            "Árpád fejedelem útja 3",
+            "Belgrád rkp. 18. Apt. 417",
+        ] {
+            assert_eq!(
+                cats(&format!("Moved: {a}.")),
+                [("street", a.to_owned())],
+                "{a}"
+            );
+        }
+        // Whole lines: a postcode then its town, as most of Europe writes them; Irish
+        // Eircodes; New Zealand's rural delivery; Romanian, Indonesian and Indian forms
+        // (`Nr.`/`No.` before the number, block units, a comma after the building number,
+        // `Marg`).
+        for a in [
+            "Glatzplatz 364, 4943 Traismauer",
+            "Nagykanizsai utca 57., H-4647 Balatonhetvenvárad",
+            "99 Carlin Street A66 2FF7 Carrie Ville",
+            "276 Hewitt Street, RD 4, Lucasport 4262",
+            "Strada Aristide Toma Nr. 918 Bl. 20  Sc. 14 Ap. 163, Pecica, 972476",
+            "Jl. Veteran No. 33",
+            "Aleea Preda, Jilava, 819192",
+            "Viale Moschino, 33 Appartamento 5, 82033, Civitella Licinio",
+            "Rua Kévim Nunes, S/N, 9590-678 Setúbal",
+            "Scholtzstraße 18/11, 06683 Rothenburg ob der Tauber",
+            "Blochplatz 16-43, 98930 Helmstedt",
+            "56/278, Barman Road",
+            "16 Bath Marg, Ludhiana 241385",
+        ] {
+            assert_eq!(cats(&format!("{a}\n")), [("street", a.to_owned())], "{a}");
+        }
+        // In prose: any `Name Number` right after words that announce an address; a number
+        // inside the street's name; a street named without a house number.
+        for (text, a) in [
+            (
+                "Home address: Kojetická 7, 250 48 Kelč",
+                "Kojetická 7, 250 48 Kelč",
+            ),
+            (
+                "She lives at Před Rybníkem 36 with her son",
+                "Před Rybníkem 36",
+            ),
+            ("Send the letter to Strandbråten 47.", "Strandbråten 47"),
+            (
+                "The bus drops you off at 87818 Dalmatinova 68 St.",
+                "87818 Dalmatinova 68 St",
+            ),
+            (
+                "early shows on Marina Fort Street were",
+                "Marina Fort Street",
+            ),
+            (
+                "Pedestrians must enter on Hoge Wei 32 St. first",
+                "Hoge Wei 32 St",
+            ),
+        ] {
+            assert_eq!(cats(text), [("street", a.to_owned())], "{text}");
+        }
+        // Without capitals: the street types still say street; prose words say not.
+        for (text, a) in [
+            (
+                "we met at 3911 fourth avenue suite 112 calgary alberta",
+                "3911 fourth avenue suite 112 calgary alberta",
+            ),
+            (
+                "address: 2407 tawastintie 6, sé, portugal",
+                "2407 tawastintie 6, sé, portugal",
+            ),
+            (
+                "0605 pentelis 210 apt. 999\ndelmas, mp 35739\ntook 2 tablets",
+                "0605 pentelis 210 apt. 999\ndelmas, mp 35739",
+            ),
+        ] {
+            assert_eq!(cats(text), [("street", a.to_owned())], "{text}");
+        }
+        assert!(cats("he walked 3 miles in the park today").is_empty());
+        // A line after an address that goes on as a sentence is not its town.
+        assert_eq!(
+            cats("Mail: 88 Harbour Road, Suite 4\nFamily lives nearby"),
+            [("street", "88 Harbour Road, Suite 4".into())]
+        );
+        // Address words do not make a street of a ward or a dose.
+        assert!(cats("He was moved to Ward 7 overnight").is_empty());
+        assert!(cats("Started Metformin 500 mg at home").is_empty());
+    }
+
+    #[test]
+    fn address_blocks_take_their_street_line_and_placeholders() {
+        // The street line above a unit, and the same line before it.
+        assert_eq!(
+            cats("Ship to:\nJagerij 64\n Apt. 591\n Mazée\n Belgium 65260"),
+            [(
+                "street",
+                "Jagerij 64\n Apt. 591\n Mazée\n Belgium 65260".into()
+            )]
+        );
+        assert_eq!(
+            cats("23100 Ilichova 23 Suite 274 Ljubljana"),
+            [("street", "23100 Ilichova 23 Suite 274 Ljubljana".into())]
+        );
+        assert_eq!(
+            cats("The letter arrived at 17224 Þverbraut 66 Suite 991, Gdańsk, Poland 52096 today"),
+            [(
+                "street",
+                "17224 Þverbraut 66 Suite 991, Gdańsk, Poland 52096".into()
+            )]
+        );
+        // Quoted e-mail lines (`> `) do not end a block.
+        assert_eq!(
+            cats("> Lina\n> 2224 Trenerys gate 232\n> Apt. 342\n> TRONDHEIM\n> Norway 64389"),
+            [
+                ("name", "Lina".into()),
+                (
+                    "street",
+                    "2224 Trenerys gate 232\n> Apt. 342\n> TRONDHEIM\n> Norway 64389".into()
+                )
+            ]
+        );
+        // A ship's fleet post office address.
+        assert_eq!(
+            cats("Send it to USNS Bergman\nFPO AP 93757 please"),
+            [("street", "USNS Bergman\nFPO AP 93757".into())]
+        );
+        // The end of the line above, from a building number on.
+        assert_eq!(
+            cats(
+                "Please send it to 4411 Brekkustígur 12\n Suite 310\n Hafnarfjörður\n Iceland 22014"
+            ),
+            [(
+                "street",
+                "4411 Brekkustígur 12\n Suite 310\n Hafnarfjörður\n Iceland 22014".into()
+            )]
+        );
+        assert_eq!(
+            cats("Vitals: BP 120 80\n Suite 3"),
+            [("street", "Suite 3".into())]
+        );
+        // Hyphenated cities in capitals, and USPS street suffixes beyond the common ones.
+        assert_eq!(
+            cats("Mail: 7 Impasse Bellevue Apt. 3\nSAINT-ÉTIENNE\n France 42000"),
+            [(
+                "street",
+                "7 Impasse Bellevue Apt. 3\nSAINT-ÉTIENNE\n France 42000".into()
+            )]
+        );
+        // A parenthesised region after a country, a country after a city without a comma,
+        // and street names that start with a capital outside ASCII.
+        assert_eq!(
+            cats("Mail: 654 Rua Vela 1159, ΛΕΜΕΣΟΣ, Cyprus (Greek) today"),
+            [(
+                "street",
+                "654 Rua Vela 1159, ΛΕΜΕΣΟΣ, Cyprus (Greek)".into()
+            )]
+        );
+        assert_eq!(
+            cats("6108 Lindenstrasse 33 Suite 9 GRAZ Upper Austria"),
+            [(
+                "street",
+                "6108 Lindenstrasse 33 Suite 9 GRAZ Upper Austria".into()
+            )]
+        );
+        assert_eq!(
+            cats("at 12 Þórsgata 31, Reykjavík"),
+            [("street", "12 Þórsgata 31, Reykjavík".into())]
+        );
+        assert_eq!(
+            cats("moved to 88 Tamsin Close in May"),
+            [("street", "88 Tamsin Close".into())]
+        );
+        // A prose line is not a street line.
+        assert_eq!(
+            cats("Seen in the clinic 3 times\nApt 5"),
+            [("street", "Apt 5".into())]
+        );
+        // Missing values and numeric region codes between separators stay in the block.
+        assert_eq!(
+            cats("Address: 5638 Aasa 43\nHumilimont, nan 78618"),
+            [("street", "5638 Aasa 43\nHumilimont, nan 78618".into())]
+        );
+        assert_eq!(
+            cats("704 1436 Redbud Drive\nCite Essanaouber\n, 32\n 60810"),
+            [(
+                "street",
+                "704 1436 Redbud Drive\nCite Essanaouber\n, 32\n 60810".into()
+            )]
+        );
+        assert_eq!(
+            cats("12 Main St, 5 patients"),
+            [("street", "12 Main St".into())]
+        );
+        // Street corners, with a number on the first street.
+        assert_eq!(
+            cats("Meet at the corner of Bygget 64 and Komel Club."),
+            [("street", "the corner of Bygget 64 and Komel Club".into())]
+        );
+        assert!(cats("a lesion at the corner of the mouth and lips").is_empty());
+        // Military mail in lower case.
+        assert_eq!(
+            cats("unit 1009 box 0219\ndpo ap 51065"),
+            [("street", "unit 1009 box 0219\ndpo ap 51065".into())]
+        );
+    }
+}

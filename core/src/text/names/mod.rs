@@ -1,0 +1,257 @@
+//! Person names in free text: runs of capitalised words and initials (`tokens`), judged
+//! against the lexicons (`lexicon`) and the letter model (`shape`) in `judge`, then widened
+//! to the names that lists, vocatives and repeats add (`passes`).
+
+mod judge;
+mod lexicon;
+mod passes;
+mod shape;
+mod tokens;
+
+use std::borrow::Cow;
+
+use regex::Regex;
+
+use lexicon::NameLexicon;
+use shape::NameShape;
+use tokens::{NameTokens, name_gap};
+
+use super::span::Span;
+use super::words::{NAME_STOP, PLACE_WORDS, WordSet};
+
+/// Finds names: the lexicons, the words that stop a name, the letter model, and the patterns
+/// for what stands around a name.
+pub(super) struct NameFinder {
+    lexicon: NameLexicon,
+    stop: WordSet,
+    suffix: Regex,
+    /// What follows an eponym rather than a person (`Parkinson's disease`, `Foley catheter`).
+    eponym: Regex,
+    /// A speaker's verb or an introduction just before a word (`said `, `call me `).
+    cue_before: Regex,
+    /// A person's verb just after a word (` lives`, ` is from`, ` was born`).
+    cue_after: Regex,
+    shape: NameShape,
+}
+
+impl NameFinder {
+    fn flags(&self, key: &str) -> u8 {
+        self.lexicon.flags(key)
+    }
+
+    fn is_given(&self, key: &str) -> bool {
+        self.lexicon.is_given(key)
+    }
+
+    pub(super) fn load() -> std::result::Result<Self, regex::Error> {
+        Ok(NameFinder {
+            lexicon: NameLexicon::load(),
+            stop: NAME_STOP.iter().chain(PLACE_WORDS).copied().collect(),
+            suffix: Regex::new(r"^,?[ \t]+(?:Jr\.?|Sr\.?|II|III|IV)(?-u:\b)")?,
+            shape: NameShape::load(include_bytes!("../../../data/names/shape.bin")),
+            cue_before: Regex::new(
+                r"(?:^|[^\p{L}])(?i:says|said|asked|asks|replied|told|named(?:[ \t]+(?:him|her))?|call(?:ed)?[ \t]+me|my[ \t]+name[ \t]+is|producer|songwriter|author)[ \t]+$",
+            )?,
+            cue_after: Regex::new(
+                r"^,?[ \t]+(?:(?:(?:has|had|will|would|could|did|does|can)[ \t]+(?:not[ \t]+|never[ \t]+|also[ \t]+)?)?(?:lives|lived|said|says|told|tells|asked|asks|explained|explains|replied|answered|whispered|shouted|yelled|smiled|laughed|cried|wrote|writes|sang|sings|thinks|thought|believes|believed|feels|felt|knows|knew|wants|wanted|loves|loved|speaks|spoke|studied|studies|teaches|taught|married|died|retired|graduated)|(?:is|was|comes|came)[ \t]+from|(?:was|were)[ \t]+born|(?:will[ \t]+be|is|was)[ \t]+(?:talking|speaking))(?-u:\b)",
+            )?,
+            eponym: Regex::new(
+                r"^(?:'s|’s)?[ \t]+(?i:disease|syndrome|palsy|sign|test|score|scale|catheter|lymphoma|sarcoma|phenomenon|reflex|maneuver|manoeuvre|criteria|classification|procedure|operation|fracture|ulcer|tumou?r|ratio|law|method|technique|solution|agar|stain|nodes?|triad|index|equation|formula|tube|bag|forceps|incision|hernia|cyst|anomaly|encephalopathy|contracture|neuroma|aneurysm)\b",
+            )?,
+        })
+    }
+
+    /// Name spans: runs of capitalised words and initials joined by single spaces, where a
+    /// given name (or a surname that is not an English word) anchors the run, or where the
+    /// run has the shape `Word X. Word`.
+    ///
+    /// `cased` is false for a text written without capitals, given here title-cased: then
+    /// every word is capitalised, so only lexicon names and initials join a run.
+    pub(super) fn find(&self, text: &str, cased: bool, out: &mut Vec<Span>) {
+        let mut run: Vec<(usize, usize)> = Vec::new();
+        let mut words: Vec<(usize, usize)> = Vec::new();
+        let flush = |run: &mut Vec<(usize, usize)>, out: &mut Vec<Span>| {
+            self.judge(text, run, cased, out);
+            run.clear();
+        };
+        for (m_start, m_end) in NameTokens::new(text) {
+            // A possessive or a trailing hyphen is not part of the name (`Jennifer's`).
+            let t = text.get(m_start..m_end).unwrap_or("");
+            let t = t
+                .strip_suffix("'s")
+                .or_else(|| t.strip_suffix("’s"))
+                .unwrap_or(t)
+                .trim_end_matches(['\'', '’', '-']);
+            if t.is_empty() {
+                continue;
+            }
+            let (start, end) = (m_start, m_start + t.len());
+            let joined = run
+                .last()
+                .is_some_and(|&(_, e)| text.get(e..start).is_some_and(name_gap));
+            if !joined && !run.is_empty() {
+                flush(&mut run, out);
+            }
+            run.push((start, end));
+            words.push((start, end));
+        }
+        flush(&mut run, out);
+        if cased {
+            self.addressed(text, &words, out);
+        }
+        self.lists(text, &words, out);
+        self.repeat(text, &words, out);
+    }
+}
+
+/// A name span, with character offsets left for `resolve` to fill in.
+fn name_span(start: usize, end: usize, detector: &'static str, confidence: f32) -> Span {
+    Span {
+        start,
+        end,
+        char_start: 0,
+        char_end: 0,
+        category: Cow::Borrowed("name"),
+        detector: Cow::Borrowed(detector),
+        confidence,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::text::cats;
+
+    #[test]
+    fn international_names_initials_and_eponyms() {
+        // Names outside the US Census lists, with letters outside ASCII.
+        assert_eq!(
+            cats("Referred by Elínborg Guðmundsdóttir."),
+            [("name", "Elínborg Guðmundsdóttir".into())]
+        );
+        assert_eq!(cats("Dr. Kozłowski"), [("name", "Kozłowski".into())]);
+        // A possessive is not part of the name.
+        assert_eq!(
+            cats("I'm Jennifer's daughter"),
+            [("name", "Jennifer".into())]
+        );
+        // A middle initial between two words has a name's shape, lexicon or not.
+        assert_eq!(
+            cats("signed: Zorvath Q. Pelnikar"),
+            [("name", "Zorvath Q. Pelnikar".into())]
+        );
+        // Digits glued to a lexicon name, as generated records write them, make an English
+        // word (`Rocky`) or an article (`An`) a name.
+        assert_eq!(
+            cats("# History\nAn125 Suanne858\n is a 28 year-old female.\nRocky100 is well."),
+            [
+                ("name", "An125 Suanne858".into()),
+                ("name", "Rocky100".into())
+            ]
+        );
+        assert!(cats("Rocky course. An ulcer.").is_empty());
+        // A middle initial outside ASCII, without a dot.
+        assert_eq!(
+            cats("signed: Bjarki Ó Hallgrímsson"),
+            [("name", "Bjarki Ó Hallgrímsson".into())]
+        );
+        // An unknown given name before a known surname joins it.
+        assert_eq!(
+            cats("Tintin Forsberg called"),
+            [("name", "Tintin Forsberg".into())]
+        );
+        // A text without capitals still shows lexicon names, joined by initials.
+        assert_eq!(
+            cats("spoke with naomi ryan and eric g. samoylova today"),
+            [
+                ("name", "naomi ryan".into()),
+                ("name", "eric g. samoylova".into())
+            ]
+        );
+        assert!(cats("the patient will rest and return in two weeks").is_empty());
+        // Eponyms name a disease or a device, not a person.
+        assert!(cats("history of Parkinson's disease").is_empty());
+        assert!(cats("Hodgkin lymphoma in remission").is_empty());
+        assert!(cats("Vitamin D. Follow up").is_empty());
+    }
+
+    #[test]
+    fn names_no_lexicon_knows_by_their_letters() {
+        // The given name before a middle initial, in a text without capitals too.
+        assert_eq!(
+            cats("contact hyuuma t. maida for the keys"),
+            [("name", "hyuuma t. maida".into())]
+        );
+        // Mid-sentence alone, two in a row at a sentence start, or next to a known name.
+        assert_eq!(
+            cats("Yesterday we met Monjeau at the clinic."),
+            [("name", "Monjeau".into())]
+        );
+        assert_eq!(
+            cats("Julcsa Kárpáthy lives here."),
+            [("name", "Julcsa Kárpáthy".into())]
+        );
+        // After a colon, at a sentence start with a surer score, without capitals next to a
+        // known name, and across particles.
+        assert_eq!(
+            cats("Our founders: Monjeau and Kárpáthy."),
+            [("name", "Monjeau".into()), ("name", "Kárpáthy".into())]
+        );
+        assert_eq!(
+            cats("Kárpáthy is from the lab."),
+            [("name", "Kárpáthy".into())]
+        );
+        assert_eq!(
+            cats("seen by monika kárpáthy today"),
+            [("name", "monika kárpáthy".into())]
+        );
+        assert_eq!(
+            cats("Ask Maika van de Noort."),
+            [("name", "Maika van de Noort".into())]
+        );
+        // A middling score with a person's verb after it or a speaker's verb before it, and
+        // two unknown words whose scores sum high enough.
+        assert_eq!(
+            cats("Tamsik lives with her aunt."),
+            [("name", "Tamsik".into())]
+        );
+        assert_eq!(
+            cats("\"Not today,\" said Zorvath."),
+            [("name", "Zorvath".into())]
+        );
+        assert_eq!(
+            cats("Velmira Yevdokia called today."),
+            [("name", "Velmira Yevdokia".into())]
+        );
+        // A person's verb (`thinks`, `sang`) lets a lower score through.
+        assert_eq!(
+            cats("In the end Quelin thinks it over."),
+            [("name", "Quelin".into())]
+        );
+        // A given name that is also a word, capitalised after a lower-case word.
+        assert_eq!(
+            cats("She named him Frank after her father."),
+            [("name", "Frank".into())]
+        );
+        assert!(cats("Frank bleeding was noted.").is_empty());
+        assert!(cats("Sister lives with her.").is_empty());
+        assert!(cats("Chart says stable.").is_empty());
+        // A line's label is not its speaker, though the lexicons hold `Reason` as a name.
+        assert!(cats("Reason: chest pain\nWard: 4B\nDoctor: on call").is_empty());
+        // Countries and nationalities are places, whatever the lexicons' locales say.
+        assert!(cats("She flew in from Germany via the Czech Republic, speaks Greek.").is_empty());
+        // An eponym's noun stands on its line: `Scale` below a name is a new line's word.
+        assert_eq!(
+            cats("Allan Björk\nScale Unlimited"),
+            [("name", "Allan Björk".into())]
+        );
+        // Not at a sentence start with a middling score, not drugs, contractions, plans or
+        // street names.
+        assert!(cats("Usamov was seen.").is_empty());
+        assert!(cats("He was started on Losartan and Simvastatin today.").is_empty());
+        assert!(cats("Patient currently has Aetna and Cigna.").is_empty());
+        assert!(cats("Things You're Supposed To Hate").is_empty());
+        assert!(cats("a meeting of CEOs and CFOs").is_empty());
+        assert!(cats("# Ushurma Kárpáthy\nnotes").is_empty());
+        assert!(cats("diagnosed with Hypertension and Hyperlipidemia").is_empty());
+    }
+}
