@@ -19,7 +19,9 @@ pub(super) fn holds_prose(s: &str) -> bool {
 /// it the unit, city, state or province, postcode and country lines (Safe Harbor removes all
 /// geographic subdivisions smaller than a state).
 pub(super) struct AddressBlock {
+    /// One or two building numbers just before a street (`704 1436 Redbud Drive`).
     head: Regex,
+    /// One address line after the block so far, by kind (unit, postcode, region, place...).
     segment: Regex,
     /// What may follow a place name in an address block.
     place_end: Regex,
@@ -39,11 +41,13 @@ pub(super) struct AddressBlock {
 /// (`> Apt. 342` in a quoted e-mail).
 const QUOTE: &str = r"(?:(?:>+|\?{2,})[ \t]*)?";
 
-/// The most address lines that join a street, and the bytes each may span.
+/// The most address lines that join a street.
 const ADDRESS_SEGMENTS: usize = 6;
+/// The bytes one address line may span (and a street line taken before a unit).
 const ADDRESS_SEGMENT_BYTES: usize = 64;
 
 impl AddressBlock {
+    /// Compiles the block's patterns (once per detector).
     pub(super) fn load() -> std::result::Result<Self, regex::Error> {
         Ok(AddressBlock {
             head: Regex::new(r"(?:^|[^\p{L}\p{N}])((?:\d{1,6}[ \t]+){1,2})$")?,

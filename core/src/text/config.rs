@@ -39,6 +39,7 @@ pub struct CustomDetector {
     pub confidence: f32,
 }
 
+/// A custom detector's confidence when its configuration gives none.
 fn default_confidence() -> f32 {
     0.9
 }
@@ -50,6 +51,7 @@ struct DetectorsFile {
     detector: Vec<Spanned<CustomDetector>>,
 }
 
+/// The validator a configuration names (`luhn`: two or more digits with a Luhn check digit).
 pub(super) fn builtin_validator(name: &str) -> Option<Validator> {
     match name {
         "luhn" => Some(|s: &str| luhn(&digits_of(s)) && digits_of(s).len() >= 2),

@@ -4,8 +4,6 @@
 
 use std::borrow::Cow;
 
-#[cfg(doc)]
-use super::CONTEXT_WINDOW;
 use super::validate::{
     Validator, has_digit, not_common_word, valid_card, valid_context_card, valid_context_phone,
     valid_cued_street, valid_grouped_phone, valid_iban, valid_intl_phone, valid_ipv4, valid_ipv6,
@@ -13,17 +11,25 @@ use super::validate::{
     valid_vin, valid_ymd,
 };
 
+/// One detector, built in or custom, without its pattern (compiled apart, into the set).
 pub(super) struct Spec {
+    /// Reported with each span (`ssn-dashed`, a custom detector's id).
     pub(super) id: Cow<'static, str>,
+    /// The category of what it finds.
     pub(super) category: Cow<'static, str>,
     /// Capture group holding the PHI (0: the whole match).
     pub(super) group: usize,
+    /// What the PHI must also be to count (a check digit, a calendar date).
     pub(super) validate: Option<Validator>,
+    /// Confidence in 0..=1 (higher wins overlaps).
     pub(super) confidence: f32,
     /// Lower-case words one of which must stand within [`CONTEXT_WINDOW`] bytes before a match.
+    ///
+    /// [`CONTEXT_WINDOW`]: super::CONTEXT_WINDOW
     pub(super) context: Vec<String>,
 }
 
+/// English month names and their abbreviations.
 const MONTH: &str = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)";
 /// Street types after the name: USPS Publication 28's suffixes, the British ones, and the
 /// Australian standard's (AS/NZS 4819) less ambiguous ones (`Circuit`, `Wynd`), not words such
@@ -41,7 +47,10 @@ const STREET_PREFIX_STRONG: &str = r"Viale|Vicolo|Piazza|Piazzale|Rua|Rúa|Aveni
 /// Lower-case words inside a Romance street name (`Rua Vinte e Cinco de Setembro`).
 const NAME_CONNECTOR: &str =
     "(?:d[aeiou]|de[il]?|della|delle|degli|dei|dos|das|du|des|la|le|les|y|e)";
+/// Secondary unit designators (USPS Publication 28 and their common spellings), shared by the
+/// lone-unit detector and the address blocks.
 pub(super) const UNIT_DESIGNATORS: &str = "apt|apartment|suite|ste|unit|flat|studio";
+/// The USPS codes of the states, DC and Puerto Rico, before a ZIP code (`KS 67202`).
 const US_STATES: &str = r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|PR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)";
 
 /// The built-in detectors. Their word boundaries are ASCII (`(?-u:\b)`): with a Unicode `\b`
@@ -428,6 +437,18 @@ pub(super) fn specs() -> Vec<(Spec, String)> {
 #[cfg(test)]
 mod tests {
     use super::super::cats;
+    use super::specs;
+
+    #[test]
+    fn built_in_word_boundaries_are_ascii() {
+        for (spec, pattern) in specs() {
+            assert!(
+                !pattern.replace(r"(?-u:\b)", "").contains(r"\b"),
+                "{}: a Unicode \\b",
+                spec.id
+            );
+        }
+    }
 
     #[test]
     fn structured_identifiers_with_validation() {

@@ -6,15 +6,10 @@ use super::patterns::Spec;
 use super::span::Span;
 use super::window::window_before;
 
-pub(super) fn push_span(
-    found: &mut Vec<Span>,
-    spec: &Spec,
-    text: &str,
-    start: usize,
-    end: usize,
-    value: &str,
-) {
-    let (start, end, value) = trim_span(start, end, value);
+/// Adds the match `value` at byte `start` of `text` as a span of `spec`, trimmed, when it
+/// passes the spec's validator and its context words stand before it.
+pub(super) fn push_span(found: &mut Vec<Span>, spec: &Spec, text: &str, start: usize, value: &str) {
+    let (start, end, value) = trim_span(start, value);
     // A possessive is not part of a name (`I'm Jennifer's daughter`).
     let (end, value) = match value
         .strip_suffix("'s")
@@ -43,7 +38,10 @@ pub(super) fn push_span(
     });
 }
 
-fn trim_span(start: usize, _end: usize, value: &str) -> (usize, usize, &str) {
+/// `value` (the match at `start`) without leading white space and trailing spaces, periods,
+/// commas, semicolons, colons and hyphens, which a pattern's edges take in: its start, end
+/// and text.
+fn trim_span(start: usize, value: &str) -> (usize, usize, &str) {
     let t = value.trim_end_matches([' ', '.', ',', ';', ':', '-']);
     let lead = t.len() - t.trim_start().len();
     let t = t.trim_start();

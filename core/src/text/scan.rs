@@ -52,16 +52,18 @@ impl Detector {
 
     /// The built-in detectors plus custom ones (checked by [`parse_detectors`]).
     ///
+    /// [`parse_detectors`]: super::parse_detectors
+    ///
     /// # Errors
     /// [`Error::Policy`] when the combined patterns exceed the size limits (each custom
     /// pattern was already checked on its own by [`parse_detectors`]).
     pub fn with_custom(custom: &[CustomDetector]) -> Result<Self> {
         let mut all = Vec::new();
         let mut patterns = Vec::new();
+        // The built-in patterns write their word boundaries ASCII already (see `specs`, and
+        // the test there); custom patterns keep what their author wrote.
         for (spec, pattern) in specs() {
-            // ASCII word boundaries: a Unicode `\b` keeps the regex crate off its fast DFA
-            // engines whenever the text holds a non-ASCII character.
-            patterns.push(pattern.replace(r"\b", r"(?-u:\b)"));
+            patterns.push(pattern);
             all.push(spec);
         }
         let compile_err = |e: regex::Error| Error::Policy {
@@ -108,13 +110,6 @@ impl Detector {
             names,
             address,
         })
-    }
-
-    /// Detector ids and their categories.
-    pub fn detectors(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.specs
-            .iter()
-            .map(|s| (s.id.as_ref(), s.category.as_ref()))
     }
 
     /// Finds PHI spans in `text`, non-overlapping, in order.
@@ -176,12 +171,12 @@ impl Detector {
             }
             if spec.group == 0 {
                 for m in re.find_iter(text) {
-                    push_span(found, spec, text, m.start(), m.end(), m.as_str());
+                    push_span(found, spec, text, m.start(), m.as_str());
                 }
             } else {
                 for c in re.captures_iter(text) {
                     if let Some(m) = c.get(spec.group) {
-                        push_span(found, spec, text, m.start(), m.end(), m.as_str());
+                        push_span(found, spec, text, m.start(), m.as_str());
                     }
                 }
             }

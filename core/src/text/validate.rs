@@ -1,16 +1,20 @@
 //! Validators: what a pattern's match must also be to count (a Luhn or IBAN check digit, a
 //! calendar date, SSA and NANP numbering rules, a word that is no common word).
 
+/// A test that a match's text must pass to count.
 pub(super) type Validator = fn(&str) -> bool;
 
+/// The decimal digits of `s`, in order.
 pub(super) fn digits_of(s: &str) -> Vec<u32> {
     s.chars().filter_map(|c| c.to_digit(10)).collect()
 }
 
+/// Whether `s` holds an ASCII digit: an identifier after its label, not a word.
 pub(super) fn has_digit(s: &str) -> bool {
     s.bytes().any(|b| b.is_ascii_digit())
 }
 
+/// The Luhn check over the digits `d`, the last one the check digit.
 pub(super) fn luhn(d: &[u32]) -> bool {
     let sum: u32 = d
         .iter()
@@ -63,6 +67,7 @@ pub(super) fn valid_labelled_phone(s: &str) -> bool {
     valid_context_phone(s) && !years
 }
 
+/// A card number: 12 to 19 digits that pass Luhn, 12 only for Maestro.
 pub(super) fn valid_card(s: &str) -> bool {
     let d = digits_of(s);
     // Maestro (issuer prefixes 50 and 56 to 69) is the one issuer of 12-digit numbers.
@@ -82,6 +87,7 @@ fn card_digits(d: &[u32]) -> bool {
         && d.iter().any(|&x| x != d.first().copied().unwrap_or(0))
 }
 
+/// An IBAN: 15 to 34 letters and digits whose ISO 7064 mod-97 check gives 1.
 pub(super) fn valid_iban(s: &str) -> bool {
     let compact: String = s.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     if !(15..=34).contains(&compact.len()) {
@@ -103,11 +109,14 @@ pub(super) fn valid_iban(s: &str) -> bool {
     rem == 1
 }
 
+/// A dotted-quad IPv4 address whose numbers have no leading zero.
 pub(super) fn valid_ipv4(s: &str) -> bool {
     s.parse::<std::net::Ipv4Addr>().is_ok()
         && s.split('.').all(|o| o.len() == 1 || !o.starts_with('0'))
 }
 
+/// An IPv6 address (a `%zone` after it allowed) with two colons or more and a hex digit, so
+/// `::` alone is not one.
 pub(super) fn valid_ipv6(s: &str) -> bool {
     let core = s.split('%').next().unwrap_or("");
     core.matches(':').count() >= 2
@@ -147,6 +156,8 @@ pub(super) fn valid_nanp(s: &str) -> bool {
     d.len() == 10 && d.first().is_some_and(|&x| x >= 2) && d.get(3).is_some_and(|&x| x >= 2)
 }
 
+/// A number as other countries write it: 8 to 15 digits (17 after a `00` exit code) and a
+/// space, dash, dot, bracket or plus among them.
 pub(super) fn valid_intl_phone(s: &str) -> bool {
     let d = digits_of(without_extension(s));
     // E.164 numbers have at most 15 digits; `00` dials out in most countries (`0049 30 ...`).
@@ -183,10 +194,12 @@ pub(super) fn valid_grouped_phone(s: &str) -> bool {
         && !valid_mdy(number)
 }
 
+/// A calendar date in ISO form (`2021-03-04`, a time after it not checked).
 pub(super) fn valid_ymd(s: &str) -> bool {
     crate::util::calendar::parse_date(s.get(..10).unwrap_or(s)).is_some()
 }
 
+/// Three numbers of which the first two are a month and a day, in either order.
 pub(super) fn valid_mdy(s: &str) -> bool {
     let parts: Vec<u32> = s
         .split(['/', '-', '.'])
@@ -201,11 +214,14 @@ pub(super) fn valid_mdy(s: &str) -> bool {
     }
 }
 
+/// A month and a day (`03/04`).
 pub(super) fn valid_md(s: &str) -> bool {
     let parts: Vec<u32> = s.split('/').filter_map(|p| p.parse().ok()).collect();
     matches!(parts.as_slice(), [m, d] if (1..=12).contains(m) && (1..=31).contains(d))
 }
 
+/// A vehicle identification number with letters and digits both, whose ninth character is
+/// the North American check digit over its 17.
 pub(super) fn valid_vin(s: &str) -> bool {
     const W: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
     let val = |c: char| -> Option<u32> {

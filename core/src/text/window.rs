@@ -47,6 +47,8 @@ pub(super) fn mid_sentence(text: &str, at: usize) -> bool {
     })
 }
 
+/// Whether the word at `at` follows a lower-case word in the same sentence, where a
+/// capitalised word is a proper noun rather than a sentence's first word.
 pub(super) fn after_lowercase(text: &str, at: usize) -> bool {
     let window = window_before(text, at, 32);
     let before = window.trim_end_matches([' ', '\t']);

@@ -1,8 +1,6 @@
 //! The word lists detection consults: prose words, form labels, places, roles, words that
 //! stop a name, drug stems and name particles.
 
-/// Secondary unit designators (USPS Publication 28 and their common spellings), shared by the
-/// lone-unit detector and the address blocks.
 /// Lower-case English words that no street name holds: a street found in a title-cased copy
 /// of a lower-case text that contains one is prose (`3 miles in the park`).
 pub(super) const LOWER_PROSE: &[&str] = &[
@@ -477,8 +475,6 @@ pub(super) const NAME_STOP: &[&str] = &[
     "NA",
 ];
 
-/// Whether the word at `at` follows a lower-case word in the same sentence, where a
-/// capitalised word is a proper noun rather than a sentence's first word.
 /// Endings of drug names (WHO INN stems, `Losartan`, `Simvastatin`), which clinical notes
 /// capitalise and whose letters can look like a name's.
 pub(super) const DRUG_STEMS: &[&str] = &[

@@ -17,13 +17,16 @@ use crate::text::words::{DRUG_STEMS, LABEL_WORDS, ROLE_NOUNS};
 struct Token {
     /// Upper case, without trailing digits (`Andrew29`).
     key: String,
+    /// A capital alone, with or without its dot.
     initial: bool,
+    /// A word that never extends a name (`The`, `Hospital`, a place).
     stop: bool,
     /// Lexicon flags of `key`.
     flags: u8,
 }
 
 impl NameFinder {
+    /// Adds the names that the run of words `run` (byte ranges of `text`) holds to `out`.
     pub(super) fn judge(
         &self,
         text: &str,

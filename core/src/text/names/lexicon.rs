@@ -2,12 +2,14 @@
 //! `core/data/names/SOURCE.md`), with the ones that are also common English words, packed by
 //! `build.rs` and unpacked once.
 
+/// Upper-case name to its flags; foldhash because lookups run once per capitalised word.
 type NameMap = std::collections::HashMap<Box<str>, u8, foldhash::fast::FixedState>;
 
-/// A given name, a surname, and a name that is also a common English word (`Brown`), which
-/// needs more evidence.
+/// Flag of a given name.
 pub(super) const GIVEN: u8 = 1;
+/// Flag of a surname.
 pub(super) const SURNAME: u8 = 2;
+/// Flag of a name that is also a common English word (`Brown`), which needs more evidence.
 pub(super) const ENGLISH: u8 = 4;
 
 /// Reads the front-coded lexicon `build.rs` writes: per name, the bytes it shares with the
@@ -36,16 +38,19 @@ pub(super) struct NameLexicon {
 }
 
 impl NameLexicon {
+    /// Unpacks the lexicon `build.rs` embedded.
     pub(super) fn load() -> Self {
         NameLexicon {
             names: unpack_names(include_bytes!(concat!(env!("OUT_DIR"), "/names.fc"))),
         }
     }
 
+    /// The flags of `key` (upper case), 0 for a word no lexicon holds.
     pub(super) fn flags(&self, key: &str) -> u8 {
         self.names.get(key).copied().unwrap_or(0)
     }
 
+    /// Whether `key` (upper case) is a given name.
     pub(super) fn is_given(&self, key: &str) -> bool {
         self.flags(key) & GIVEN != 0
     }

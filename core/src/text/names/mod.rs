@@ -23,7 +23,9 @@ use super::words::{NAME_STOP, PLACE_WORDS, WordSet};
 /// for what stands around a name.
 pub(super) struct NameFinder {
     lexicon: NameLexicon,
+    /// Words that never extend a name, and places.
     stop: WordSet,
+    /// A generational suffix after a name (`Jr.`, `III`).
     suffix: Regex,
     /// What follows an eponym rather than a person (`Parkinson's disease`, `Foley catheter`).
     eponym: Regex,
@@ -35,14 +37,17 @@ pub(super) struct NameFinder {
 }
 
 impl NameFinder {
+    /// The lexicon flags of `key` (upper case).
     fn flags(&self, key: &str) -> u8 {
         self.lexicon.flags(key)
     }
 
+    /// Whether `key` (upper case) is a given name.
     fn is_given(&self, key: &str) -> bool {
         self.lexicon.is_given(key)
     }
 
+    /// The lexicons, the model and the context patterns, loaded once per detector.
     pub(super) fn load() -> std::result::Result<Self, regex::Error> {
         Ok(NameFinder {
             lexicon: NameLexicon::load(),

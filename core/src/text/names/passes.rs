@@ -71,6 +71,8 @@ impl NameFinder {
         out.extend(added);
     }
 
+    /// Adds the words of the list `items` that no name covers yet, when the list is one of
+    /// persons.
     fn judge_list(
         &self,
         text: &str,

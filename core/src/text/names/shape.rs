@@ -9,7 +9,9 @@ pub(super) struct NameShape {
     weights: &'static [u8],
 }
 
+/// Hashed n-gram buckets of the model, one signed byte of weight each.
 const SHAPE_BUCKETS: usize = 1 << 14;
+/// Scores are log-odds times this, so they sum as integers.
 pub(super) const SHAPE_SCALE: i32 = 32;
 /// A lone unknown word mid-sentence: 2.6% of English words score this high, and 62% of
 /// names (both held out from training).
@@ -29,6 +31,7 @@ pub(super) const SHAPE_CUED: i32 = 0;
 pub(super) const SHAPE_JOIN: i32 = SHAPE_SCALE;
 
 impl NameShape {
+    /// The model from `shape.bin`: the bias (4 bytes, little-endian), then the weights.
     pub(super) fn load(bytes: &'static [u8]) -> Self {
         let (bias, weights) = match bytes.split_first_chunk::<4>() {
             Some((b, w)) if w.len() == SHAPE_BUCKETS => (i32::from_le_bytes(*b), w),

@@ -15,11 +15,13 @@ pub(super) struct NameTokens<'t> {
 }
 
 impl<'t> NameTokens<'t> {
+    /// The words of `text`, from its start.
     pub(super) fn new(text: &'t str) -> Self {
         NameTokens { text, at: 0 }
     }
 }
 
+/// What a capitalised word runs on with: a letter, an apostrophe or a hyphen.
 fn is_name_char(c: char) -> bool {
     c.is_alphabetic() || matches!(c, '\'' | '’' | '-')
 }
