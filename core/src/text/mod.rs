@@ -25,6 +25,7 @@
 
 mod address;
 mod config;
+mod ids;
 mod names;
 mod patterns;
 mod resolve;
@@ -46,6 +47,7 @@ pub const CATEGORIES: &[&str] = &[
     "age",
     "device_id",
     "email",
+    "encounter_id",
     "event_date",
     "fax",
     "health_plan_id",
@@ -54,6 +56,7 @@ pub const CATEGORIES: &[&str] = &[
     "mrn",
     "name",
     "passport",
+    "patient_id",
     "phone",
     "ssn",
     "street",

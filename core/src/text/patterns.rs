@@ -454,7 +454,7 @@ mod tests {
     fn structured_identifiers_with_validation() {
         assert_eq!(cats("SSN 123-45-6789"), [("ssn", "123-45-6789".into())]);
         assert!(
-            cats("ref 000-12-3456").is_empty(),
+            cats("ref 000-12-3456").iter().all(|(c, _)| *c != "ssn"),
             "area 000 is never an SSN"
         );
         assert_eq!(
@@ -552,7 +552,12 @@ mod tests {
             cats("card 501864667909"),
             [("account", "501864667909".into())]
         );
-        assert!(cats("ref 401864667909").is_empty());
+        // (A reference number all the same, to the labelled-identifier detector.)
+        assert!(
+            cats("ref 401864667909")
+                .iter()
+                .all(|(c, _)| *c != "account")
+        );
         // Postcodes of other countries after the word that names them.
         for (text, code) in [
             ("CEP: 75534-030", "75534-030"),

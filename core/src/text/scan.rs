@@ -7,6 +7,7 @@ use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use super::address::{AddressBlock, holds_prose};
 use super::config::{CustomDetector, PATTERN_SIZE_LIMIT, builtin_validator};
+use super::ids::IdFinder;
 use super::names::NameFinder;
 use super::patterns::{Spec, specs};
 use super::resolve::{push_span, resolve};
@@ -20,6 +21,7 @@ pub struct Detector {
     specs: Vec<Spec>,
     names: NameFinder,
     address: AddressBlock,
+    ids: IdFinder,
 }
 
 impl std::fmt::Debug for Detector {
@@ -103,12 +105,14 @@ impl Detector {
             .map_err(compile_err)?;
         let names = NameFinder::load().map_err(compile_err)?;
         let address = AddressBlock::load().map_err(compile_err)?;
+        let ids = IdFinder::load().map_err(compile_err)?;
         Ok(Detector {
             set,
             regexes,
             specs: all,
             names,
             address,
+            ids,
         })
     }
 
@@ -130,6 +134,7 @@ impl Detector {
                     .filter(|s| !text.get(s.start..s.end).is_some_and(holds_prose)),
             );
         }
+        self.ids.find(text, &mut found);
         let street_text = titled.as_deref().unwrap_or(text);
         // An address block stops where another category's span starts (`KS 67202`: the
         // ZIP detector treats the ZIP as its category says).
