@@ -12,7 +12,7 @@ use super::words::{LOWER_PROSE, NAME_STOP, PLACE_WORDS};
 /// Whether `s` holds a word of [`LOWER_PROSE`], in any case.
 pub(super) fn holds_prose(s: &str) -> bool {
     s.split(|c: char| !c.is_alphabetic())
-        .any(|w| LOWER_PROSE.iter().any(|p| w.eq_ignore_ascii_case(p)))
+        .any(|w| LOWER_PROSE.contains(w.to_ascii_lowercase().as_str()))
 }
 
 /// Widens a street span to its whole address block: a building number before it, and after
@@ -113,7 +113,7 @@ impl AddressBlock {
                 let first = word(p.as_str().split([' ', '\t']).next());
                 let country = || {
                     let last = word(p.as_str().rsplit([' ', '\t']).next());
-                    PLACE_WORDS.contains(&last.as_str())
+                    PLACE_WORDS.contains(last.as_str())
                 };
                 // On a line of its own, a place ends its line or its comma-separated part,
                 // or a postcode follows it (`\nNuuk, 3900`); a word that goes on into a
@@ -123,7 +123,7 @@ impl AddressBlock {
                     .name("strong")
                     .is_some_and(|sep| sep.as_str().contains('\n'));
                 if !(strong || after_unit || after_post || country())
-                    || NAME_STOP.contains(&first.as_str())
+                    || NAME_STOP.contains(first.as_str())
                     || (new_line && !self.place_end.is_match(rest))
                     || holds_prose(p.as_str())
                 {
@@ -157,7 +157,7 @@ impl AddressBlock {
             for token in m.as_str().split_whitespace() {
                 if token.starts_with(|c: char| c.is_ascii_digit()) {
                     has_number = true;
-                } else if NAME_STOP.contains(&token.to_uppercase().as_str()) {
+                } else if NAME_STOP.contains(token.to_uppercase().as_str()) {
                     return None;
                 }
             }

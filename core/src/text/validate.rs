@@ -1,6 +1,8 @@
 //! Validators: what a pattern's match must also be to count (a Luhn or IBAN check digit, a
 //! calendar date, SSA and NANP numbering rules, a word that is no common word).
 
+use super::words::NOT_NAMES;
+
 /// A test that a match's text must pass to count.
 pub(super) type Validator = fn(&str) -> bool;
 
@@ -259,96 +261,9 @@ pub(super) fn valid_vin(s: &str) -> bool {
         })
 }
 
-/// Words that follow "patient" or "name" and are not names.
+/// Whether the first word of a name span is no word of [`NOT_NAMES`] (`Patient Denies`,
+/// `evaluated by Neurology`).
 pub(super) fn not_common_word(s: &str) -> bool {
-    const STOP: &[&str] = &[
-        "The",
-        "This",
-        "He",
-        "She",
-        "They",
-        "Was",
-        "Is",
-        "Has",
-        "Had",
-        "With",
-        "And",
-        "Denies",
-        "Reports",
-        "States",
-        "Presents",
-        "Presented",
-        "Is",
-        "Will",
-        "Should",
-        "Name",
-        "Patient",
-        "History",
-        "Was",
-        "Who",
-        "Not",
-        "No",
-        "Returns",
-        "Admitted",
-        "Discharged",
-        "Education",
-        "Information",
-        "Plan",
-        "Care",
-        "Dr",
-        "Mr",
-        "Mrs",
-        "Ms",
-        "Miss",
-        "Prof",
-        "Mx",
-        // Services that see, review and sign as a person does (`evaluated by Neurology`).
-        "Cardiology",
-        "Neurology",
-        "Radiology",
-        "Oncology",
-        "Urology",
-        "Nephrology",
-        "Pulmonology",
-        "Gastroenterology",
-        "Dermatology",
-        "Endocrinology",
-        "Hematology",
-        "Rheumatology",
-        "Psychiatry",
-        "Psychology",
-        "Pediatrics",
-        "Orthopedics",
-        "Surgery",
-        "Anesthesia",
-        "Pharmacy",
-        "Nursing",
-        "Social",
-        "Physical",
-        "Occupational",
-        "Speech",
-        "Nutrition",
-        "Dietary",
-        "Hospice",
-        "Palliative",
-        "Emergency",
-        "Medicine",
-        "Internal",
-        "Family",
-        "Primary",
-        "Infectious",
-        "Case",
-        "Team",
-        "Staff",
-        "Clinic",
-        "Hospital",
-        "Lab",
-        "Laboratory",
-        "Therapy",
-        "Security",
-        "Chaplain",
-        "Interpreter",
-    ];
     let first = s.split_whitespace().next().unwrap_or("");
-    !STOP.contains(&first)
+    !NOT_NAMES.contains(first)
 }

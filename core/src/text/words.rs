@@ -1,530 +1,109 @@
-//! The word lists detection consults: prose words, form labels, places, roles, words that
-//! stop a name, drug stems and name particles.
+//! The word lists detection consults, kept as data in `core/data/words/` (one entry a line,
+//! `#` comments, each file saying what its list is for): prose words, form labels, places,
+//! roles, words that stop a name, words that are no name after an introduction, drug stems
+//! and name particles. Each list is read once, on first use.
 
-/// Lower-case English words that no street name holds: a street found in a title-cased copy
-/// of a lower-case text that contains one is prose (`3 miles in the park`).
-pub(super) const LOWER_PROSE: &[&str] = &[
-    "the", "a", "an", "and", "or", "in", "at", "to", "for", "with", "from", "by", "my", "his",
-    "her", "their", "our", "your", "every", "each", "per", "times", "miles", "days", "weeks",
-    "months", "years", "hours", "minutes", "was", "is", "were", "are", "be", "been", "had", "has",
-    "have", "this", "that", "it", "he", "she", "they", "we", "you", "i", "me", "him", "them",
-    "not",
-];
+use std::sync::LazyLock;
 
-/// Words the lexicons hold as given names that label a line of a form or a note (`Reason:`,
-/// `Ward:`, `Oral:`) or a person by rank (`Captain:`): not a speaker's name.
-pub(super) const LABEL_WORDS: &[&str] = &[
-    "ADMIRAL", "AIDE", "BILL", "CAPTAIN", "CASE", "COLON", "COLONEL", "DOC", "EDIT", "FLOOR",
-    "GENERAL", "GOVERNOR", "INFANT", "JUDGE", "JUNIOR", "LADY", "LINE", "MAJOR", "MALE", "MANUAL",
-    "MEDIA", "MINOR", "MISS", "NORTH", "NUMBERS", "ORAL", "PAGE", "PRESS", "PRICE", "REASON",
-    "SAINT", "SEASON", "SERVER", "SON", "TRACE", "UNKNOWN", "UNNAMED", "VALID", "WARD", "WEST",
-];
-
-/// Countries, nationalities and languages, which the name lexicons' locales hold as names
-/// (`Germany`, `Greek`) and which stop an address block at its country line. Those that are
-/// also common given names (`Jordan`, `Georgia`) are left out. Languages that are also
-/// surnames (`English`, `French`) are in: notes name a language (`speaks French`, `English
-/// interpreter`) far more often than a person with that surname, who loses only that word.
-pub(super) const PLACE_WORDS: &[&str] = &[
-    "AFGHAN",
-    "AFGHANISTAN",
-    "AFRICAN",
-    "ALBANIA",
-    "ALBANIAN",
-    "ALGERIA",
-    "ALGERIAN",
-    "AMERICAN",
-    "AMHARIC",
-    "ANDORRA",
-    "ANGOLA",
-    "ARAB",
-    "ARABIC",
-    "ARGENTINA",
-    "ARGENTINE",
-    "ARGENTINIAN",
-    "ARMENIA",
-    "ARMENIAN",
-    "ASIAN",
-    "AUSTRALIA",
-    "AUSTRALIAN",
-    "AUSTRIA",
-    "AUSTRIAN",
-    "AZERBAIJAN",
-    "BAHAMAS",
-    "BAHRAIN",
-    "BANGLADESH",
-    "BARBADOS",
-    "BASQUE",
-    "BELARUS",
-    "BELGIAN",
-    "BELGIUM",
-    "BELIZE",
-    "BENGALI",
-    "BHUTAN",
-    "BOLIVIA",
-    "BOLIVIAN",
-    "BOSNIA",
-    "BOSNIAN",
-    "BOTSWANA",
-    "BRAZIL",
-    "BRAZILIAN",
-    "BRITAIN",
-    "BRITISH",
-    "BULGARIA",
-    "BULGARIAN",
-    "BURMESE",
-    "BURUNDI",
-    "CAMBODIA",
-    "CAMBODIAN",
-    "CAMEROON",
-    "CANADA",
-    "CANADIAN",
-    "CANTONESE",
-    "CATALAN",
-    "CAUCASIAN",
-    "CHILEAN",
-    "CHINESE",
-    "COLOMBIA",
-    "COLOMBIAN",
-    "CREOLE",
-    "CROATIA",
-    "CROATIAN",
-    "CUBAN",
-    "CYPRUS",
-    "CZECH",
-    "CZECHIA",
-    "DANISH",
-    "DENMARK",
-    "DJIBOUTI",
-    "DUTCH",
-    "ECUADOR",
-    "ECUADORIAN",
-    "EGYPT",
-    "EGYPTIAN",
-    "EMIRATES",
-    "ENGLAND",
-    "ENGLISH",
-    "ERITREA",
-    "ESTONIA",
-    "ESTONIAN",
-    "ETHIOPIA",
-    "ETHIOPIAN",
-    "EUROPEAN",
-    "FARSI",
-    "FILIPINO",
-    "FINLAND",
-    "FINNISH",
-    "FLEMISH",
-    "FRANCE",
-    "FRENCH",
-    "GERMAN",
-    "GERMANY",
-    "GHANA",
-    "GREECE",
-    "GREEK",
-    "GREENLAND",
-    "GUATEMALA",
-    "GUATEMALAN",
-    "GUJARATI",
-    "HAITIAN",
-    "HAUSA",
-    "HAWAIIAN",
-    "HEBREW",
-    "HINDI",
-    "HISPANIC",
-    "HONDURAS",
-    "HUNGARIAN",
-    "HUNGARY",
-    "ICELAND",
-    "ICELANDIC",
-    "INDIAN",
-    "INDONESIA",
-    "INDONESIAN",
-    "IRAQI",
-    "IRELAND",
-    "IRISH",
-    "ITALIAN",
-    "ITALY",
-    "JAMAICA",
-    "JAMAICAN",
-    "JAPANESE",
-    "KAZAKHSTAN",
-    "KINGDOM",
-    "KOREAN",
-    "KOSOVO",
-    "KURDISH",
-    "KUWAIT",
-    "KYRGYZSTAN",
-    "LATINO",
-    "LATVIA",
-    "LATVIAN",
-    "LEBANESE",
-    "LEBANON",
-    "LESOTHO",
-    "LIBERIA",
-    "LIBYA",
-    "LIECHTENSTEIN",
-    "LITHUANIA",
-    "LITHUANIAN",
-    "LUXEMBOURG",
-    "MADAGASCAR",
-    "MALAWI",
-    "MALAY",
-    "MALAYSIA",
-    "MALAYSIAN",
-    "MALDIVES",
-    "MANDARIN",
-    "MARATHI",
-    "MAURITANIA",
-    "MAURITIUS",
-    "MEXICAN",
-    "MEXICO",
-    "MOLDOVA",
-    "MONACO",
-    "MONGOLIA",
-    "MONTENEGRO",
-    "MOROCCAN",
-    "MOROCCO",
-    "MOZAMBIQUE",
-    "MYANMAR",
-    "NAMIBIA",
-    "NEPAL",
-    "NEPALI",
-    "NETHERLANDS",
-    "NICARAGUA",
-    "NIGERIA",
-    "NIGERIAN",
-    "NORWAY",
-    "NORWEGIAN",
-    "PAKISTAN",
-    "PAKISTANI",
-    "PALESTINE",
-    "PANAMA",
-    "PARAGUAY",
-    "PERSIAN",
-    "PERUVIAN",
-    "PHILIPPINES",
-    "POLAND",
-    "POLISH",
-    "PORTUGAL",
-    "PORTUGUESE",
-    "PUNJABI",
-    "REPUBLIC",
-    "ROMANIA",
-    "ROMANIAN",
-    "RUSSIA",
-    "RUSSIAN",
-    "RWANDA",
-    "SCOTLAND",
-    "SCOTTISH",
-    "SENEGAL",
-    "SERBIA",
-    "SERBIAN",
-    "SEYCHELLES",
-    "SINGAPORE",
-    "SINHALA",
-    "SLOVAK",
-    "SLOVAKIA",
-    "SLOVENIA",
-    "SLOVENIAN",
-    "SOMALI",
-    "SOMALIA",
-    "SPAIN",
-    "SPANISH",
-    "SUDAN",
-    "SURINAME",
-    "SWAHILI",
-    "SWEDEN",
-    "SWEDISH",
-    "SWISS",
-    "SWITZERLAND",
-    "SYRIA",
-    "SYRIAN",
-    "TAGALOG",
-    "TAIWAN",
-    "TAIWANESE",
-    "TAJIKISTAN",
-    "TAMIL",
-    "TANZANIA",
-    "TELUGU",
-    "THAI",
-    "THAILAND",
-    "TUNISIA",
-    "TURKISH",
-    "TURKMENISTAN",
-    "UGANDA",
-    "UKRAINE",
-    "UKRAINIAN",
-    "URDU",
-    "URUGUAY",
-    "UZBEKISTAN",
-    "VANUATU",
-    "VENEZUELA",
-    "VIETNAM",
-    "VIETNAMESE",
-    "WALES",
-    "WELSH",
-    "YEMEN",
-    "YIDDISH",
-    "YORUBA",
-    "ZAMBIA",
-    "ZEALAND",
-    "ZIMBABWE",
-];
-
-/// People by their role, not their name, and papers that speak: a verb after them says
-/// nothing of a name (`Sister lives nearby`, `Chart says`).
-pub(super) const ROLE_NOUNS: &[&str] = &[
-    "ANYBODY",
-    "ANYONE",
-    "ATTORNEY",
-    "AUNT",
-    "AUNTIE",
-    "AUTHOR",
-    "BOSS",
-    "BOYFRIEND",
-    "BROTHER",
-    "CAREGIVER",
-    "CHAPLAIN",
-    "CHART",
-    "CLIENT",
-    "COACH",
-    "COLLEAGUE",
-    "COUNSELOR",
-    "COUSIN",
-    "COWORKER",
-    "CUSTOMER",
-    "DADDY",
-    "DAUGHTER",
-    "DOCTOR",
-    "EMAIL",
-    "EMPLOYER",
-    "EVERYBODY",
-    "EVERYONE",
-    "FAMILY",
-    "FATHER",
-    "FIANCE",
-    "FIANCEE",
-    "FRIEND",
-    "GIRLFRIEND",
-    "GRANDMA",
-    "GRANDPA",
-    "GUARDIAN",
-    "HUSBAND",
-    "LABEL",
-    "LANDLORD",
-    "LAWYER",
-    "LETTER",
-    "MANAGER",
-    "MESSAGE",
-    "MOMMY",
-    "MOTHER",
-    "NEIGHBOR",
-    "NEIGHBOUR",
-    "NEPHEW",
-    "NIECE",
-    "NOBODY",
-    "NOTE",
-    "NURSE",
-    "OFFICER",
-    "PARENT",
-    "PARTNER",
-    "PASTOR",
-    "PHARMACIST",
-    "PHYSICIAN",
-    "POLICE",
-    "PRIEST",
-    "RECORD",
-    "REPORT",
-    "ROOMMATE",
-    "SISTER",
-    "SOMEBODY",
-    "SOMEONE",
-    "SPOUSE",
-    "STAFF",
-    "STUDY",
-    "SURGEON",
-    "TEACHER",
-    "TEAM",
-    "THERAPIST",
-    "UNCLE",
-    "WIFE",
-    "WRITER",
-];
-
-/// A set of upper-case words; foldhash because lookups run once per capitalised word.
+/// A set of words; foldhash because lookups run once per capitalised word.
 pub(super) type WordSet = std::collections::HashSet<&'static str, foldhash::fast::FixedState>;
 
-/// Capitalised words that never extend a name (they start or follow one in prose).
-pub(super) const NAME_STOP: &[&str] = &[
-    "THE",
-    "A",
-    "AN",
-    "AND",
-    "OR",
-    "OF",
-    "IN",
-    "ON",
-    "AT",
-    "TO",
-    "FOR",
-    "WITH",
-    "FROM",
-    "BY",
-    "HE",
-    "SHE",
-    "HIS",
-    "HER",
-    "THEY",
-    "WE",
-    "I",
-    "YOU",
-    "IT",
-    "THIS",
-    "THAT",
-    "DR",
-    "MR",
-    "MRS",
-    "MS",
-    "MISS",
-    "PROF",
-    "PATIENT",
-    "PT",
-    "HOSPITAL",
-    "CLINIC",
-    "CENTER",
-    "CENTRE",
-    "MEDICAL",
-    "HEALTH",
-    "UNIVERSITY",
-    "STREET",
-    "AVENUE",
-    "ROAD",
-    "MONDAY",
-    "TUESDAY",
-    "WEDNESDAY",
-    "THURSDAY",
-    "FRIDAY",
-    "SATURDAY",
-    "SUNDAY",
-    "JANUARY",
-    "FEBRUARY",
-    "MARCH",
-    "APRIL",
-    "MAY",
-    "JUNE",
-    "JULY",
-    "AUGUST",
-    "SEPTEMBER",
-    "OCTOBER",
-    "NOVEMBER",
-    "DECEMBER",
-    "INC",
-    "LLC",
-    "LTD",
-    "MD",
-    "RN",
-    "DO",
-    "PHD",
-    "JR",
-    "SR",
-    "II",
-    "III",
-    "IV",
-    // Words that take a letter or number after them in clinical prose (`Vitamin D`,
-    // `Hepatitis B`, `Type 2`), so `Word X. Word` is not a name there.
-    "VITAMIN",
-    "HEPATITIS",
-    "TYPE",
-    "GROUP",
-    "CLASS",
-    "GRADE",
-    "STAGE",
-    "FACTOR",
-    "PHASE",
-    "LEVEL",
-    "PART",
-    "SCHEDULE",
-    "APPENDIX",
-    "SECTION",
-    "PLAN",
-    "ZONE",
-    "LOT",
-    "UNIT",
-    "TABLE",
-    "FIGURE",
-    "STEP",
-    "ROOM",
-    "BED",
-    "SUITE",
-    "APT",
-    // Health plans, which notes name often (`Patient currently has Aetna`).
-    "AETNA",
-    "AMERIGROUP",
-    "ANTHEM",
-    "CENTENE",
-    "CIGNA",
-    "HIGHMARK",
-    "HUMANA",
-    "MEDICAID",
-    "MEDICARE",
-    "TRICARE",
-    "UNITEDHEALTHCARE",
-    "WELLCARE",
-    // Sodium on a lab line (`Na 140, K 4.1`), which the surname lexicon also holds.
-    "NA",
-];
+/// The entries of a list file: each line without its comment, trimmed, if not empty.
+fn entries(list: &'static str) -> impl Iterator<Item = &'static str> {
+    list.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|w| !w.is_empty())
+}
 
-/// Endings of drug names (WHO INN stems, `Losartan`, `Simvastatin`), which clinical notes
-/// capitalise and whose letters can look like a name's.
-pub(super) const DRUG_STEMS: &[&str] = &[
-    "STATIN",
-    "PRIL",
-    "SARTAN",
-    "OLOL",
-    "AZOLE",
-    "MYCIN",
-    "CILLIN",
-    "OXACIN",
-    "DIPINE",
-    "TIDINE",
-    "FORMIN",
-    "GLIPTIN",
-    "GLITAZONE",
-    "MAB",
-    "NIB",
-    "VIR",
-    "CAINE",
-    "AZEPAM",
-    "AZOLAM",
-    "OXETINE",
-    "TRIPTAN",
-    "PARIN",
-    "CYCLINE",
-    "LUKAST",
-    "SONE",
-    "OLONE",
-    "PAM",
-    "TEROL",
-    "TROPIUM",
-    "DRONATE",
-    "GLINIDE",
-    "SETRON",
-    "PERIDOL",
-    "APINE",
-    "IDONE",
-    "AFIL",
-    "ULIN",
-    "ANIDE",
-    "THIAZIDE",
-    "SEMIDE",
-    "XABAN",
-    "GATRAN",
-    "ONIUM",
-];
+fn set(list: &'static str) -> WordSet {
+    entries(list).collect()
+}
 
-/// Lower-case particles inside a name (`Willemine ten Pas`, `Maika van de Noort`).
-pub(super) const NAME_PARTICLES: &[&str] = &[
-    "van", "von", "de", "der", "den", "ten", "ter", "da", "di", "del", "della", "du", "dos", "das",
-    "bin", "ibn", "al", "el",
-];
+/// Lower-case English words that no street name holds (`lower_prose.txt`).
+pub(super) static LOWER_PROSE: LazyLock<WordSet> =
+    LazyLock::new(|| set(include_str!("../../data/words/lower_prose.txt")));
+
+/// Given names that label a line of a form or a person by rank (`label_words.txt`).
+pub(super) static LABEL_WORDS: LazyLock<WordSet> =
+    LazyLock::new(|| set(include_str!("../../data/words/label_words.txt")));
+
+/// Countries, nationalities and languages (`place_words.txt`).
+pub(super) static PLACE_WORDS: LazyLock<WordSet> =
+    LazyLock::new(|| set(include_str!("../../data/words/place_words.txt")));
+
+/// People by their role, and papers that speak (`role_nouns.txt`).
+pub(super) static ROLE_NOUNS: LazyLock<WordSet> =
+    LazyLock::new(|| set(include_str!("../../data/words/role_nouns.txt")));
+
+/// Capitalised words that never extend a name (`name_stop.txt`).
+pub(super) static NAME_STOP: LazyLock<WordSet> =
+    LazyLock::new(|| set(include_str!("../../data/words/name_stop.txt")));
+
+/// Words that follow a word introducing a name and are no name (`not_names.txt`).
+pub(super) static NOT_NAMES: LazyLock<WordSet> =
+    LazyLock::new(|| set(include_str!("../../data/words/not_names.txt")));
+
+/// Endings of drug names (`drug_stems.txt`), matched at a word's end, so a list, not a set.
+pub(super) static DRUG_STEMS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| entries(include_str!("../../data/words/drug_stems.txt")).collect());
+
+/// Lower-case particles inside a name (`name_particles.txt`).
+pub(super) static NAME_PARTICLES: LazyLock<WordSet> =
+    LazyLock::new(|| set(include_str!("../../data/words/name_particles.txt")));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every list file: a header comment, then one entry a line (no blank line, no space
+    /// inside or around an entry, no trailing comment), no entry twice.
+    #[test]
+    fn list_files_hold_one_entry_a_line_and_no_duplicates() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/words");
+        let mut files = 0;
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.starts_with("# "), "{name}: no header comment");
+            let mut seen = std::collections::HashSet::new();
+            for (n, line) in text.lines().enumerate() {
+                if line.starts_with('#') {
+                    continue;
+                }
+                assert!(
+                    !line.is_empty() && !line.contains(char::is_whitespace) && !line.contains('#'),
+                    "{name}:{}: blank or malformed entry {line:?}",
+                    n + 1
+                );
+                assert!(seen.insert(line), "{name}:{}: `{line}` twice", n + 1);
+            }
+            assert!(!seen.is_empty(), "{name}: no entries");
+            files += 1;
+        }
+        assert_eq!(files, 8, "a list file that no static reads, or one missing");
+    }
+
+    /// The case each list is written in is the case it is looked up in.
+    #[test]
+    fn lists_are_in_the_case_they_are_looked_up_in() {
+        let upper = |w: &&str| w.to_uppercase() == *w;
+        let lower = |w: &&str| w.to_ascii_lowercase() == *w && w.is_ascii();
+        for (name, list) in [
+            ("label_words", &*LABEL_WORDS),
+            ("place_words", &*PLACE_WORDS),
+            ("role_nouns", &*ROLE_NOUNS),
+            ("name_stop", &*NAME_STOP),
+        ] {
+            assert!(list.iter().all(upper), "{name}");
+        }
+        assert!(DRUG_STEMS.iter().all(upper));
+        // `holds_prose` lower-cases a word to look it up: ASCII lower case only.
+        assert!(LOWER_PROSE.iter().all(lower));
+        assert!(NAME_PARTICLES.iter().all(lower));
+        assert_eq!(
+            (LOWER_PROSE.len(), NAME_STOP.len(), NOT_NAMES.len()),
+            (51, 112, 83)
+        );
+    }
+}

@@ -226,8 +226,8 @@ impl<'a> Run<'a> {
             && !self.stop(i)
             && self.flags(i) & GIVEN != 0
             && k.chars().count() >= 3
-            && !ROLE_NOUNS.contains(&k)
-            && !LABEL_WORDS.contains(&k)
+            && !ROLE_NOUNS.contains(k)
+            && !LABEL_WORDS.contains(k)
             && titled(self.text, self.words.get(i))
             && self.words.get(i).is_some_and(|r| {
                 after_lowercase(self.text, r.0)
@@ -294,7 +294,7 @@ impl<'a> Run<'a> {
             || ((alone || start)
                 && self.words.len() == 1
                 && score >= SHAPE_CUED
-                && !ROLE_NOUNS.contains(&k)
+                && !ROLE_NOUNS.contains(k)
                 && self.cued())
     }
 

@@ -51,7 +51,7 @@ impl NameFinder {
     pub(super) fn load() -> std::result::Result<Self, regex::Error> {
         Ok(NameFinder {
             lexicon: NameLexicon::load(),
-            stop: NAME_STOP.iter().chain(PLACE_WORDS).copied().collect(),
+            stop: NAME_STOP.union(&PLACE_WORDS).copied().collect(),
             suffix: Regex::new(r"^,?[ \t]+(?:Jr\.?|Sr\.?|II|III|IV)(?-u:\b)")?,
             shape: NameShape::load(include_bytes!("../../../data/names/shape.bin")),
             cue_before: Regex::new(

@@ -30,8 +30,8 @@ impl NameFinder {
             let key = word.to_uppercase();
             if self.is_given(&key)
                 && !self.stop.contains(key.as_str())
-                && !LABEL_WORDS.contains(&key.as_str())
-                && !ROLE_NOUNS.contains(&key.as_str())
+                && !LABEL_WORDS.contains(key.as_str())
+                && !ROLE_NOUNS.contains(key.as_str())
                 && !out.iter().any(|n| n.start < e && s < n.end)
             {
                 added.push(name_span(s, e, "name-addressed", 0.55));

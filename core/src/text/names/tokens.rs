@@ -97,7 +97,7 @@ pub(super) fn name_gap(gap: &str) -> bool {
     };
     inner.len() <= 9
         && inner.split(' ').count() <= 2
-        && inner.split(' ').all(|w| NAME_PARTICLES.contains(&w))
+        && inner.split(' ').all(|w| NAME_PARTICLES.contains(w))
 }
 
 #[cfg(test)]
