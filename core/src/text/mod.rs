@@ -28,6 +28,7 @@ mod config;
 mod ids;
 mod names;
 mod patterns;
+mod places;
 mod resolve;
 mod scan;
 mod span;
@@ -45,6 +46,8 @@ use crate::error::{Error, Location, Result};
 pub const CATEGORIES: &[&str] = &[
     "account",
     "age",
+    "city",
+    "county",
     "device_id",
     "email",
     "encounter_id",

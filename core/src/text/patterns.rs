@@ -51,7 +51,7 @@ const NAME_CONNECTOR: &str =
 /// lone-unit detector and the address blocks.
 pub(super) const UNIT_DESIGNATORS: &str = "apt|apartment|suite|ste|unit|flat|studio";
 /// The USPS codes of the states, DC and Puerto Rico, before a ZIP code (`KS 67202`).
-const US_STATES: &str = r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|PR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)";
+pub(super) const US_STATES: &str = r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|PR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)";
 
 /// The built-in detectors. Their word boundaries are ASCII (`(?-u:\b)`): with a Unicode `\b`
 /// anywhere in the set, the lazy DFA gives up at the first non-ASCII byte and the whole set

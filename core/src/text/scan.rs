@@ -10,6 +10,7 @@ use super::config::{CustomDetector, PATTERN_SIZE_LIMIT, builtin_validator};
 use super::ids::IdFinder;
 use super::names::NameFinder;
 use super::patterns::{Spec, specs};
+use super::places::PlaceFinder;
 use super::resolve::{push_span, resolve};
 use super::span::Span;
 use crate::error::{Error, Location, Result};
@@ -22,6 +23,7 @@ pub struct Detector {
     names: NameFinder,
     address: AddressBlock,
     ids: IdFinder,
+    places: PlaceFinder,
 }
 
 impl std::fmt::Debug for Detector {
@@ -106,6 +108,7 @@ impl Detector {
         let names = NameFinder::load().map_err(compile_err)?;
         let address = AddressBlock::load().map_err(compile_err)?;
         let ids = IdFinder::load().map_err(compile_err)?;
+        let places = PlaceFinder::load().map_err(compile_err)?;
         Ok(Detector {
             set,
             regexes,
@@ -113,6 +116,7 @@ impl Detector {
             names,
             address,
             ids,
+            places,
         })
     }
 
@@ -156,6 +160,8 @@ impl Detector {
                 floor = floor.max(span.end);
             }
         }
+        // After the widening: an address block holds its city, region and postcode whole.
+        self.places.find(text, &mut found);
         match &titled {
             None => self.names.find(text, true, &mut found),
             // Without capitals, case says nothing: look for lexicon names in the title-cased
