@@ -40,6 +40,11 @@ const CUES: &[(&str, &str, bool)] = &[
         true,
     ),
     (
+        "zip",
+        r"zip(?: code)?|postal code|postcode|c\.\s?p|cp|c[óo]digo postal|plz|postleitzahl|code postal|cap|cep",
+        true,
+    ),
+    (
         "patient_id",
         r"patient (?:id|number|no)|pt\.? id|client id|person id|identifier|identification (?:number|no)|id (?:number|no)|(?:n[º°]|n[úu]m(?:ero)?\.?) (?:de )?identificaci[óo]n|identificaci[óo]n|ausweisnummer|dni|nie|nif|codice fiscale|id",
         false,

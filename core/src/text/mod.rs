@@ -88,20 +88,3 @@ pub fn builtin() -> Result<&'static Detector> {
             message: e.clone(),
         })
 }
-
-/// The categories and texts of the spans `Detector::builtin` finds in `text`, in order.
-#[cfg(test)]
-fn cats(text: &str) -> Vec<(&'static str, String)> {
-    let d = Detector::builtin().unwrap();
-    d.detect(text)
-        .into_iter()
-        .map(|s| {
-            let cat = CATEGORIES
-                .iter()
-                .find(|c| **c == s.category)
-                .copied()
-                .unwrap_or("?");
-            (cat, text[s.start..s.end].to_owned())
-        })
-        .collect()
-}

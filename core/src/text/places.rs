@@ -204,6 +204,13 @@ impl PlaceFinder {
             .strip_prefix(' ')
             .is_some_and(|a| a.starts_with(char::is_uppercase));
         let state_after = self.after.is_match(after);
+        // A number after it makes it a room, a ward or a bed (`Ward 7`), not a place.
+        if after
+            .strip_prefix(' ')
+            .is_some_and(|a| a.starts_with(|c: char| c.is_ascii_digit()))
+        {
+            return false;
+        }
         if residence || state_after {
             return !continues || state_after;
         }

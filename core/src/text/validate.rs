@@ -267,3 +267,52 @@ pub(super) fn not_common_word(s: &str) -> bool {
     let first = s.split_whitespace().next().unwrap_or("");
     !NOT_NAMES.contains(first)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_digits() {
+        assert!(luhn(&digits_of("4111 1111 1111 1111")));
+        assert!(!luhn(&digits_of("4111 1111 1111 1112")));
+        // 12 digits: Maestro only; all one digit is no number.
+        assert!(valid_card("501864667909") && !valid_card("401864667909"));
+        assert!(!valid_card("0000 0000 0000 0000"));
+        assert!(valid_iban("GB82 WEST 1234 5698 7654 32"));
+        assert!(!valid_iban("GB83 WEST 1234 5698 7654 32"));
+        assert!(valid_vin("1HGCM82633A004352"));
+        assert!(!valid_vin("1HGCM82634A004352"));
+    }
+
+    #[test]
+    fn numbering_and_calendar_rules() {
+        assert!(valid_ssn_loose("123-45-6789") && valid_ssn_loose("900-70-1234"));
+        for bad in [
+            "000-12-3456",
+            "666-12-3456",
+            "123-00-4567",
+            "123-45-0000",
+            "111-11-1111",
+        ] {
+            assert!(!valid_ssn_loose(bad), "{bad}");
+        }
+        assert!(valid_nanp("(316) 555-0123") && valid_nanp("1-316-555-0123 x12"));
+        assert!(!valid_nanp("(116) 555-0123") && !valid_nanp("316 155 0123"));
+        assert!(valid_ipv4("192.168.1.20") && !valid_ipv4("1.2.3.999") && !valid_ipv4("1.02.3.4"));
+        assert!(valid_ipv6("fe80::1ff:fe23:4567:890a") && !valid_ipv6("::"));
+        assert!(valid_ymd("2021-03-04T10:00") && !valid_ymd("2021-02-30"));
+        assert!(valid_mdy("13/04/2021") && !valid_mdy("13/13/2021"));
+        assert!(valid_md("3/31") && !valid_md("150/95"));
+        // A date or a span of years after a phone word is not a phone.
+        assert!(valid_context_phone("0551009914") && !valid_context_phone("03/04/2021"));
+        assert!(!valid_labelled_phone("2015-2019"));
+        assert!(!valid_grouped_phone("123 45 6789") && valid_grouped_phone("06 12 34 56 78"));
+    }
+
+    #[test]
+    fn words_that_are_no_name_or_street() {
+        assert!(!not_common_word("Neurology today") && not_common_word("Shovda"));
+        assert!(!valid_cued_street("Ward 7") && valid_cued_street("Kojetická 7"));
+    }
+}

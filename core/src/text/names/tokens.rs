@@ -106,6 +106,16 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn one_space_or_up_to_two_particles_join_a_name() {
+        for gap in [" ", " van ", " van de ", " ten "] {
+            assert!(name_gap(gap), "{gap:?}");
+        }
+        for gap in ["  ", " of ", " van de der ", ", ", " Van "] {
+            assert!(!name_gap(gap), "{gap:?}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn name_tokens_find_what_the_regex_finds(
