@@ -317,7 +317,7 @@ fn bare_hmac(c: &mut Criterion) {
 /// Free-text detection over the development corpora in `../shared/data` (skipped when absent).
 fn detect_text(c: &mut Criterion) {
     let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
-    let detector = phiguard::text::Detector::builtin().unwrap();
+    let detector = Engine::builder().build().unwrap();
     let mut g = c.benchmark_group("detect");
     g.sample_size(10);
     for (name, file) in [
@@ -342,7 +342,7 @@ fn detect_text(c: &mut Criterion) {
             b.iter(|| {
                 texts
                     .iter()
-                    .map(|t| detector.detect(t).len())
+                    .map(|t| detector.detect(t).map_or(0, |s| s.len()))
                     .sum::<usize>()
             })
         });

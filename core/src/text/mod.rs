@@ -8,14 +8,20 @@
 //! hostile note or a custom pattern cannot stall a pipeline). Overlapping candidates are
 //! resolved by confidence, then length.
 //!
-//! [`Detector::detect`] runs the pipeline, each step in its module:
+//! The public way in is [`crate::Engine::detect`] (what is there) and
+//! [`crate::View::scrub_text`] (what a principal may see). The detector runs the pipeline,
+//! each step in its module:
 //!
 //! 1. `patterns`: the built-in detectors (pattern fragments and the spec table), with
 //!    `config`'s custom ones from `detectors.toml`, checked by `validate`'s validators;
 //!    `scan` runs them in one [`regex::RegexSet`] pass (a text without capitals is also read
 //!    title-cased, for street names).
+//!    `ids` adds identifiers by their label (`MRN:`, `Member ID`, `NHC:`, `Nº Col:`) in
+//!    several languages, below every validated pattern.
 //! 2. `address`: each street span widens over its address block (building number, unit,
 //!    city, region, postcode, country lines).
+//!    `places` then finds places below the state (a form label, a postcode, a gazetteer name
+//!    in a context that makes it a place).
 //! 3. `names`: runs of capitalised words judged by the name lexicons, the letter model and
 //!    the words around them (`window`), then the names that lists, vocatives and repeats add.
 //! 4. `resolve`: overlaps resolved (same category merged, then the best span kept, the
@@ -36,8 +42,8 @@ mod validate;
 mod window;
 mod words;
 
-pub use config::{CONTEXT_WINDOW, CustomDetector, parse_detectors};
-pub use scan::Detector;
+pub(crate) use config::{CONTEXT_WINDOW, parse_detectors};
+pub(crate) use scan::Detector;
 pub use span::Span;
 
 use crate::error::{Error, Location, Result};
@@ -72,7 +78,7 @@ pub const CATEGORIES: &[&str] = &[
 ///
 /// # Errors
 /// Only if a built-in pattern failed to compile (tested).
-pub fn builtin() -> Result<&'static Detector> {
+pub(crate) fn builtin() -> Result<&'static Detector> {
     static DETECTOR: std::sync::OnceLock<std::result::Result<Detector, String>> =
         std::sync::OnceLock::new();
     DETECTOR

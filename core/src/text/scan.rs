@@ -16,7 +16,7 @@ use super::span::Span;
 use crate::error::{Error, Location, Result};
 
 /// The detectors, compiled once.
-pub struct Detector {
+pub(crate) struct Detector {
     set: RegexSet,
     regexes: Vec<Regex>,
     specs: Vec<Spec>,
@@ -44,13 +44,7 @@ impl Detector {
     /// Only if a built-in pattern failed to compile (tested).
     ///
     /// # Examples
-    /// ```
-    /// let d = phiguard::text::Detector::builtin().unwrap();
-    /// let spans = d.detect("Pt seen 03/04/2021, SSN 123-45-6789, call (316) 555-0123.");
-    /// let cats: Vec<&str> = spans.iter().map(|s| s.category.as_ref()).collect();
-    /// assert_eq!(cats, ["event_date", "ssn", "phone"]);
-    /// ```
-    pub fn builtin() -> Result<Self> {
+    pub(crate) fn builtin() -> Result<Self> {
         Self::with_custom(&[])
     }
 
@@ -61,7 +55,7 @@ impl Detector {
     /// # Errors
     /// [`Error::Policy`] when the combined patterns exceed the size limits (each custom
     /// pattern was already checked on its own by [`parse_detectors`]).
-    pub fn with_custom(custom: &[CustomDetector]) -> Result<Self> {
+    pub(crate) fn with_custom(custom: &[CustomDetector]) -> Result<Self> {
         let mut all = Vec::new();
         let mut patterns = Vec::new();
         // The built-in patterns write their word boundaries ASCII already (see `specs`, and
@@ -121,7 +115,7 @@ impl Detector {
     }
 
     /// Finds PHI spans in `text`, non-overlapping, in order.
-    pub fn detect(&self, text: &str) -> Vec<Span> {
+    pub(crate) fn detect(&self, text: &str) -> Vec<Span> {
         let cased = text.chars().any(char::is_uppercase);
         // Without capitals, street names are read from a title-cased copy with the same byte
         // offsets (`3911 fourth avenue` as `3911 Fourth Avenue`); prose words keep a
