@@ -64,7 +64,20 @@ pub(crate) fn phi_under_safe_harbor(category: &str, value: &str) -> bool {
             ]
             .iter()
             .any(|d| lower.trim_end_matches(['.', ',']) == *d || lower.trim_end_matches('s') == *d);
-            let year = v.len() == 4 && v.bytes().all(|b| b.is_ascii_digit());
+            // A year alone, or with a word that says it is one (`año 1978`, `im Jahr 2004`).
+            let year_words = [
+                "año", "el", "del", "de", "en", "year", "the", "in", "jahr", "im", "an", "anno",
+            ];
+            let tokens: Vec<String> = lower.split_whitespace().map(str::to_owned).collect();
+            let year = tokens
+                .iter()
+                .filter(|t| t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()))
+                .count()
+                == 1
+                && tokens.iter().all(|t| {
+                    (t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()))
+                        || year_words.contains(&t.as_str())
+                });
             let time_only = !v.is_empty()
                 && v.bytes()
                     .all(|b| b.is_ascii_digit() || b" :apmAPM.".contains(&b))
@@ -227,10 +240,18 @@ mod tests {
 
     #[test]
     fn safe_harbor_keeps_years_weekdays_times_and_ages_under_90() {
-        for v in ["2021", "Monday", "Tuesdays", "10:30 am"] {
+        for v in [
+            "2021",
+            "Monday",
+            "Tuesdays",
+            "10:30 am",
+            "año 1978",
+            "el año 2004",
+        ] {
             assert!(!phi_under_safe_harbor("event_date", v), "{v}");
         }
         assert!(phi_under_safe_harbor("event_date", "03/04/2021"));
+        assert!(phi_under_safe_harbor("event_date", "octubre de 2016"));
         assert!(!phi_under_safe_harbor("age", "45"));
         assert!(!phi_under_safe_harbor("age", "70 años"));
         assert!(phi_under_safe_harbor("age", "93 años"));

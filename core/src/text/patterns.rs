@@ -6,9 +6,9 @@ use std::borrow::Cow;
 
 use super::validate::{
     Validator, has_digit, not_common_word, valid_card, valid_context_card, valid_context_phone,
-    valid_cued_street, valid_grouped_phone, valid_iban, valid_intl_phone, valid_ipv4, valid_ipv6,
-    valid_labelled_phone, valid_md, valid_mdy, valid_nanp, valid_slash_phone, valid_ssn_loose,
-    valid_vin, valid_ymd,
+    valid_cued_street, valid_grouped_phone, valid_iban, valid_intl_date, valid_intl_phone,
+    valid_ipv4, valid_ipv6, valid_labelled_phone, valid_md, valid_mdy, valid_nanp,
+    valid_slash_phone, valid_ssn_loose, valid_vin, valid_ymd,
 };
 
 /// One detector, built in or custom, without its pattern (compiled apart, into the set).
@@ -30,6 +30,10 @@ pub(super) struct Spec {
 }
 
 /// English month names and their abbreviations.
+/// Month names of Spanish, German, French, Portuguese and Italian (case-insensitive; full
+/// names only, so `mar` the sea or `mai` the German word stays prose without a number).
+const MONTH_INTL: &str = "(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|januar|jänner|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember|janvier|février|fevrier|mars|avril|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|dezembro|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre)";
+
 const MONTH: &str = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)";
 /// Street types after the name: USPS Publication 28's suffixes, the British ones, and the
 /// Australian standard's (AS/NZS 4819) less ambiguous ones (`Circuit`, `Wynd`), not words such
@@ -190,6 +194,17 @@ pub(super) fn specs() -> Vec<(Spec, String)> {
             format!(r"(?-u:\b){MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}(?-u:\b)|(?-u:\b)\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH}\.?,?\s+\d{{4}}(?-u:\b)|(?-u:\b){MONTH}\.?,?\s+\d{{4}}(?-u:\b)|(?-u:\b){MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?-u:\b)"),
             0,
             None,
+            0.85,
+        ),
+        // A day and a month, a month and a year, or all three, as the other languages write
+        // them: `14 de marzo de 2017`, `3. Mai 2019`, `23-octubre-1972`, `noviembre del
+        // 2001`, `Junio 04`, `le 3 mars`.
+        s(
+            "date-text-intl",
+            "event_date",
+            format!(r"(?i)(?-u:\b)(?:\d{{1,2}}(?:\.|º|°)?[ \t]*(?:-|de[ \t]+)?)?{MONTH_INTL}(?:(?:[ \t]*,?[ \t]*(?:-|de[ \t]+|del[ \t]+)?[ \t]*)(?:\d{{4}}|'?\d{{2}}))?(?-u:\b)"),
+            0,
+            Some(valid_intl_date),
             0.85,
         ),
         s(

@@ -202,6 +202,26 @@ pub(super) fn valid_ymd(s: &str) -> bool {
 }
 
 /// Three numbers of which the first two are a month and a day, in either order.
+/// A date written with a month name: a day (1-31) or a year must come with the month, a day
+/// within 1-31, a four-digit year within 1800-2199.
+pub(super) fn valid_intl_date(s: &str) -> bool {
+    let groups: Vec<&str> = s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let day_ok = |g: &str| g.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d));
+    let year_ok =
+        |g: &str| g.len() != 4 || g.parse::<u32>().is_ok_and(|y| (1800..2200).contains(&y));
+    let starts_with_day = s.starts_with(|c: char| c.is_ascii_digit());
+    match groups.as_slice() {
+        [] => false,
+        [one] if starts_with_day => day_ok(one),
+        [one] => year_ok(one),
+        [day, year] => day_ok(day) && year_ok(year),
+        _ => false,
+    }
+}
+
 pub(super) fn valid_mdy(s: &str) -> bool {
     let parts: Vec<u32> = s
         .split(['/', '-', '.'])
