@@ -21,7 +21,8 @@
 //! 2. `address`: each street span widens over its address block (building number, unit,
 //!    city, region, postcode, country lines).
 //!    `places` then finds places below the state (a form label, a postcode, a gazetteer name
-//!    in a context that makes it a place).
+//!    in a context that makes it a place), and `facilities` the names of hospitals and
+//!    clinics by their head nouns.
 //! 3. `names`: runs of capitalised words judged by the name lexicons, the letter model and
 //!    the words around them (`window`), then the names that lists, vocatives and repeats add.
 //! 4. `resolve`: overlaps resolved (same category merged, then the best span kept, the
@@ -31,6 +32,7 @@
 
 mod address;
 mod config;
+mod facilities;
 mod ids;
 mod names;
 mod patterns;
@@ -57,6 +59,7 @@ pub const CATEGORIES: &[&str] = &[
     "device_id",
     "email",
     "encounter_id",
+    "facility",
     "event_date",
     "fax",
     "health_plan_id",

@@ -7,6 +7,7 @@ use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use super::address::{AddressBlock, holds_prose};
 use super::config::{CustomDetector, PATTERN_SIZE_LIMIT, builtin_validator};
+use super::facilities::FacilityFinder;
 use super::ids::IdFinder;
 use super::names::NameFinder;
 use super::patterns::{Spec, specs};
@@ -24,6 +25,7 @@ pub(crate) struct Detector {
     address: AddressBlock,
     ids: IdFinder,
     places: PlaceFinder,
+    facilities: FacilityFinder,
 }
 
 impl std::fmt::Debug for Detector {
@@ -103,6 +105,7 @@ impl Detector {
         let address = AddressBlock::load().map_err(compile_err)?;
         let ids = IdFinder::load().map_err(compile_err)?;
         let places = PlaceFinder::load().map_err(compile_err)?;
+        let facilities = FacilityFinder::load().map_err(compile_err)?;
         Ok(Detector {
             set,
             regexes,
@@ -111,6 +114,7 @@ impl Detector {
             address,
             ids,
             places,
+            facilities,
         })
     }
 
@@ -156,6 +160,7 @@ impl Detector {
         }
         // After the widening: an address block holds its city, region and postcode whole.
         self.places.find(text, &mut found);
+        self.facilities.find(text, &mut found);
         match &titled {
             None => self.names.find(text, true, &mut found),
             // Without capitals, case says nothing: look for lexicon names in the title-cased
