@@ -87,7 +87,25 @@ pub(crate) fn phi_under_safe_harbor(category: &str, value: &str) -> bool {
         // "70 años", "45-year-old": the number that starts it.
         "age" => {
             let n: String = v.chars().take_while(char::is_ascii_digit).collect();
-            n.parse::<u32>().map_or(true, |a| a > 89)
+            match n.parse::<u32>() {
+                Ok(a) => a > 89,
+                // In words (`sesenta y tres años`, `Recién nacido`): PHI only from ninety on.
+                Err(_) => {
+                    let lower = v.to_lowercase();
+                    [
+                        "noventa",
+                        "ninety",
+                        "neunzig",
+                        "novanta",
+                        "quatre-vingt-dix",
+                        "cien",
+                        "hundred",
+                        "hundert",
+                    ]
+                    .iter()
+                    .any(|w| lower.contains(w))
+                }
+            }
         }
         _ => true,
     }
@@ -255,6 +273,8 @@ mod tests {
         assert!(!phi_under_safe_harbor("age", "45"));
         assert!(!phi_under_safe_harbor("age", "70 años"));
         assert!(phi_under_safe_harbor("age", "93 años"));
+        assert!(!phi_under_safe_harbor("age", "sesenta y tres años"));
+        assert!(phi_under_safe_harbor("age", "noventa y dos años"));
         assert!(phi_under_safe_harbor("age", "92"));
         assert_eq!(category_of_label("PERSON"), Some("name"));
         assert_eq!(category_of_label("ORGANIZATION"), None);

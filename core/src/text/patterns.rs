@@ -218,7 +218,9 @@ pub(super) fn specs() -> Vec<(Spec, String)> {
         s(
             "age-over-89",
             "age",
-            r"(?i)(?-u:\b)(?:(?:9\d|1[01]\d)\s*(?:-|\s)?(?:y/?o(?-u:\b)|yo(?-u:\b)|y\.o\.|years?[- ]old|year-old|yrs?[- ]old)|(?:aged?|age:)\s*(?:9\d|1[01]\d)(?-u:\b))".into(),
+            // In English and as the other languages write an age (`93 años`, `92 Jahre`,
+            // `91-jährige`, `95 ans`, `90 anni`, `edad: 94`).
+            r"(?i)(?-u:\b)(?:(?:9\d|1[01]\d)\s*(?:-|\s)?(?:y/?o(?-u:\b)|yo(?-u:\b)|y\.o\.|years?[- ]old|year-old|yrs?[- ]old|años(?-u:\b)|anos(?-u:\b)|a\.(?-u:\b)|jahre(?-u:\b)|j\.(?-u:\b)|jährige[rnms]?(?-u:\b)|ans(?-u:\b)|anni(?-u:\b))|(?:aged?|age:|edad:?|alter:?|idade:?)\s*(?:9\d|1[01]\d)(?:\s*(?:years?|yrs?|años|anos|jahre|ans|anni)(?-u:\b))?(?-u:\b))".into(),
             0,
             None,
             0.9,

@@ -111,12 +111,16 @@ const PREPOSITIONS: &[&str] = &[
     "nach", "bei", "à", "em", "no", "na", "a", "von",
 ];
 
+/// Form labels whose value is a street address, at the start of a line.
+const STREET_LABELS: &str = r"domicilio|direcci[óo]n|address|home address|street address|anschrift|adresse|wohnadresse|indirizzo|morada|endere[çc]o|residenza";
+
 /// Form labels whose value is a place (lower case, before a colon or slash).
 const LABELS: &str = r"localidad(?:\s*/\s*provincia)?|provincia|ciudad|municipio|poblaci[óo]n|lugar de (?:nacimiento|residencia)|residencia|city|town|township|county|parish|place of (?:birth|residence)|birthplace|hometown|wohnort|ort|stadt|gemeinde|landkreis|kreis|geburtsort|ville|commune|lieu de (?:naissance|r[ée]sidence)|citt[àa]|comune|provincia di|cidade|localidade|naturalidade|concelho|distrito";
 
 /// The patterns of the place detector, compiled once with the detector.
 pub(super) struct PlaceFinder {
     labelled: Regex,
+    street_label: Regex,
     postcode: Regex,
     after: Regex,
 }
@@ -125,6 +129,7 @@ impl PlaceFinder {
     pub(super) fn load() -> Result<Self, regex::Error> {
         Ok(PlaceFinder {
             labelled: Regex::new(&format!(r"(?im)(?:^|[\s(])(?:{LABELS})[ \t]*[:/][ \t]*"))?,
+            street_label: Regex::new(&format!(r"(?im)^[ \t]*(?:{STREET_LABELS})[ \t]*:[ \t]*"))?,
             postcode: Regex::new(r"(?-u:\b)(?:[A-Z]{1,2}-)?(\d{4,5})[ \t]+\p{Lu}")?,
             after: Regex::new(&format!(
                 r"^(?:,[ \t]*(?:{}|{})(?-u:\b)|[ \t]*\((?:{})\))",
@@ -143,6 +148,24 @@ impl PlaceFinder {
             for (s, e) in labelled_value(text, m.end()) {
                 push(found, s, e, "city", "place-labelled", 0.7);
                 taken.push((s, e));
+            }
+        }
+        // A form's address line: all of it is the street (`Domicilio: Calle Losada Martí 23,
+        // 5 B.`), units and floors included, as no street grammar reads every country's.
+        for m in self.street_label.find_iter(text) {
+            let line_end = text[m.end()..]
+                .find('\n')
+                .map_or(text.len(), |i| m.end() + i);
+            let value = text[m.end()..line_end].trim_end_matches([' ', '\t', '.', ',', ';']);
+            if value.chars().any(|c| c.is_alphabetic()) {
+                push(
+                    found,
+                    m.end(),
+                    m.end() + value.len(),
+                    "street",
+                    "street-labelled",
+                    0.9,
+                );
             }
         }
         for c in self.postcode.captures_iter(text) {
