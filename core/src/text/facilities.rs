@@ -216,7 +216,7 @@ fn extend_right(text: &str, at: usize) -> usize {
         if capital && STOPS.contains(&word) {
             break;
         }
-        if !(capital || number || month || CONNECTORS.contains(&word.to_lowercase().as_str())) {
+        if !(capital || number || month || is_connector(word)) {
             break;
         }
         if capital || number || month {
@@ -253,7 +253,7 @@ fn extend_left(text: &str, at: usize) -> usize {
             break;
         }
         let capital = word.starts_with(char::is_uppercase);
-        let connector = CONNECTORS.contains(&word.to_lowercase().as_str()) && word != "The";
+        let connector = is_connector(word) && word != "The";
         if !(capital || connector) || word == "The" {
             break;
         }
@@ -266,6 +266,10 @@ fn extend_left(text: &str, at: usize) -> usize {
         rest = &trimmed[..len];
     }
     if named { start } else { at }
+}
+
+fn is_connector(word: &str) -> bool {
+    CONNECTORS.iter().any(|c| c.eq_ignore_ascii_case(word))
 }
 
 fn is_abbreviation(word: &str) -> bool {

@@ -65,30 +65,34 @@ const UNITS: &[&str] = &[
 
 /// Finds labelled identifiers.
 pub(super) struct IdFinder {
+    /// Every cue, for the one search over the text.
     cues: Regex,
+    /// Each category's cues alone, anchored: which one a match is (run on the cue only,
+    /// so the search over the text needs no capture groups).
+    each: Vec<Regex>,
 }
 
 impl IdFinder {
     pub(super) fn load() -> Result<Self, regex::Error> {
         let groups: Vec<String> = CUES
             .iter()
-            .map(|(_, alts, _)| format!("({alts})"))
+            .map(|(_, alts, _)| format!("(?:{alts})"))
             .collect();
         // ASCII word boundary at the start only: the end is checked in code, because a cue
         // may end in a non-ASCII letter (`Nº`).
         let cues = Regex::new(&format!("(?i)(?-u:\\b)(?:{})", groups.join("|")))?;
-        Ok(IdFinder { cues })
+        let each = groups
+            .iter()
+            .map(|g| Regex::new(&format!("(?i)^{g}$")))
+            .collect::<Result<_, _>>()?;
+        Ok(IdFinder { cues, each })
     }
 
     /// Pushes a span for each labelled identifier in `text`.
     pub(super) fn find(&self, text: &str, found: &mut Vec<Span>) {
-        for c in self.cues.captures_iter(text) {
-            let Some((i, m)) = c
-                .iter()
-                .skip(1)
-                .enumerate()
-                .find_map(|(i, g)| Some((i, g?)))
-            else {
+        for m in self.cues.find_iter(text) {
+            // The first category whose cues match the whole cue, as the alternation chose.
+            let Some(i) = self.each.iter().position(|re| re.is_match(m.as_str())) else {
                 continue;
             };
             let Some(&(category, _, strong)) = CUES.get(i) else {

@@ -13,7 +13,7 @@
 //!    state after it; a person's name (`Jackson`) a preposition too; any other single word a
 //!    preposition; a name of several words (`Ciudad Real`) nothing more.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -24,15 +24,21 @@ const COUNTY: u8 = 1;
 const WORD: u8 = 2;
 const PERSON: u8 = 4;
 
+type Fast = foldhash::fast::FixedState;
+
 struct Gazetteer {
     /// Name (as written) -> flags.
-    places: HashMap<&'static str, u8>,
+    places: HashMap<&'static str, u8, Fast>,
+    /// The first word of every name: most capitalised words start none, and are passed over
+    /// after one lookup.
+    first_words: HashSet<&'static str, Fast>,
     /// The most words one name has.
     max_words: usize,
 }
 
 static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(|| {
-    let mut places = HashMap::new();
+    let mut places = HashMap::with_hasher(Fast::default());
+    let mut first_words = HashSet::with_hasher(Fast::default());
     let mut max_words = 1;
     for line in include_str!("../../data/places/places.txt").lines() {
         if line.starts_with('#') {
@@ -48,9 +54,14 @@ static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(|| {
             }
         });
         max_words = max_words.max(name.split(' ').count());
+        first_words.insert(name.split(' ').next().unwrap_or(name));
         places.insert(name, f);
     }
-    Gazetteer { places, max_words }
+    Gazetteer {
+        places,
+        first_words,
+        max_words,
+    }
 });
 
 /// Words that may stand inside a place name (`Santiago de Compostela`, `Frankfurt am Main`).
@@ -360,26 +371,37 @@ fn capitalised_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
 
 /// The longest gazetteer name starting at `start`, as its end and flags.
 fn longest_place(g: &Gazetteer, text: &str, start: usize) -> Option<(usize, u8)> {
-    let mut ends = Vec::new();
-    let mut pos = start;
-    for _ in 0..g.max_words {
-        let rest = &text[pos..];
+    let word_at = |pos: usize| -> Option<&str> {
+        let rest = text.get(pos..)?;
         let len = rest
             .char_indices()
             .find(|&(_, c)| !(c.is_alphabetic() || c == '\'' || c == '-' || c == '.'))
             .map_or(rest.len(), |(i, _)| i);
-        let word = rest[..len].trim_end_matches(['.', '-', '\'']);
-        if word.is_empty() {
-            break;
+        let word = rest.get(..len)?.trim_end_matches(['.', '-', '\'']);
+        (!word.is_empty()).then_some(word)
+    };
+    let first = word_at(start)?;
+    if !g.first_words.contains(first) {
+        return None;
+    }
+    // Ends of the first 1..=max_words words, on the stack: this runs for every capitalised
+    // word of every note.
+    let mut ends = [0usize; 16];
+    let mut n = 0;
+    let mut pos = start;
+    while n < g.max_words.min(ends.len()) {
+        let Some(word) = word_at(pos) else { break };
+        if let Some(slot) = ends.get_mut(n) {
+            *slot = pos + word.len();
         }
-        ends.push(pos + word.len());
-        if rest.as_bytes().get(word.len()) != Some(&b' ') {
+        n += 1;
+        if text.as_bytes().get(pos + word.len()) != Some(&b' ') {
             break;
         }
         pos += word.len() + 1;
     }
-    ends.iter().rev().find_map(|&end| {
-        let name = &text[start..end];
+    ends.get(..n)?.iter().rev().find_map(|&end| {
+        let name = text.get(start..end)?;
         let last = name.rsplit(' ').next().unwrap_or(name);
         // A name ends in a capitalised word, never a connector.
         if !last.starts_with(char::is_uppercase) {
