@@ -167,6 +167,7 @@ impl Detector {
             // copy.
             Some(titled) => self.names.find(titled, false, &mut found),
         }
+        found.retain(|s| s.category != "name" || !form_label(text, s.start, s.end));
         resolve(found, text)
     }
 
@@ -192,6 +193,42 @@ impl Detector {
             }
         }
     }
+}
+
+/// Whether the name candidate at `start..end` is the label of a form line (`Fecha de
+/// nacimiento: 03/03/1946`, `Localidad/ Provincia: Madrid`): at the start of its line or
+/// after other labels ending in `/`, followed by at most two lower-case words and the colon.
+fn form_label(text: &str, start: usize, end: usize) -> bool {
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..start];
+    if before.contains(':')
+        || !before
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, ' ' | '\t' | '/'))
+    {
+        return false;
+    }
+    let after = &text[end..];
+    let Some(colon) = after.find(':') else {
+        return false;
+    };
+    let between = &after[..colon];
+    // `Ella: What a wife.` alone on its line is a speaker, a name: a label has lower-case
+    // words after the capitalised one (`Fecha de nacimiento:`) or other label words before.
+    // Before it: nothing, or other labels ending in `/` (`Localidad/ Provincia:`); a
+    // sentence (`Kevin had given Alma his address:`) is not a label.
+    let before = before.trim();
+    let label_list = before.ends_with('/');
+    if !before.is_empty() && !label_list {
+        return false;
+    }
+    let words: Vec<&str> = between.split_whitespace().collect();
+    (label_list || !words.is_empty())
+        && words.len() <= 2
+        && !between.contains('\n')
+        && words
+            .iter()
+            .all(|w| w.chars().all(|c| c.is_lowercase() || c == '/'))
 }
 
 /// `text` with the first letter of each word upper-cased where that keeps its UTF-8 length,
