@@ -163,17 +163,9 @@ impl FacilityFinder {
             }
         }
         for (start, end) in merged {
-            found.push(Span {
-                start,
-                end,
-                char_start: 0,
-                char_end: 0,
-                category: "facility".into(),
-                detector: "facility-name".into(),
-                // Above names: a person's name inside a facility's (`St. Agnes`, `Ramón y
-                // Cajal`) is part of it, and the whole name is treated as one.
-                confidence: 0.9,
-            });
+            // Above names: a person's name inside a facility's (`St. Agnes`, `Ramón y Cajal`)
+            // is part of it, and the whole name is treated as one.
+            found.push(Span::found(start, end, "facility", "facility-name", 0.9));
         }
     }
 }

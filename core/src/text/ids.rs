@@ -108,17 +108,10 @@ impl IdFinder {
             let Some((start, end)) = value_after(text, m.end(), strong) else {
                 continue;
             };
-            found.push(Span {
-                start,
-                end,
-                char_start: 0,
-                char_end: 0,
-                category: category.into(),
-                detector: "id-labelled".into(),
-                // Below every validated pattern: a phone or a card number after `ref` is still
-                // a phone or a card; the label decides only what no pattern claims.
-                confidence: if strong { 0.5 } else { 0.45 },
-            });
+            // Below every validated pattern: a phone or a card number after `ref` is still a
+            // phone or a card; the label decides only what no pattern claims.
+            let confidence = if strong { 0.5 } else { 0.45 };
+            found.push(Span::found(start, end, category, "id-labelled", confidence));
         }
     }
 }

@@ -312,15 +312,7 @@ fn push(
     id: &'static str,
     confidence: f32,
 ) {
-    found.push(Span {
-        start,
-        end,
-        char_start: 0,
-        char_end: 0,
-        category: category.into(),
-        detector: id.into(),
-        confidence,
-    });
+    found.push(Span::found(start, end, category, id, confidence));
 }
 
 /// The places after a form label: capitalised phrases up to the end of the line, split at

@@ -23,3 +23,24 @@ pub struct Span {
     /// Confidence in 0..=1.
     pub confidence: f32,
 }
+
+impl Span {
+    /// A span of a built-in detector, with character offsets left for `resolve` to fill in.
+    pub(super) fn found(
+        start: usize,
+        end: usize,
+        category: &'static str,
+        detector: &'static str,
+        confidence: f32,
+    ) -> Self {
+        Span {
+            start,
+            end,
+            char_start: 0,
+            char_end: 0,
+            category: Cow::Borrowed(category),
+            detector: Cow::Borrowed(detector),
+            confidence,
+        }
+    }
+}

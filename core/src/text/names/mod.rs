@@ -8,8 +8,6 @@ mod passes;
 mod shape;
 mod tokens;
 
-use std::borrow::Cow;
-
 use regex::Regex;
 
 use lexicon::NameLexicon;
@@ -111,13 +109,5 @@ impl NameFinder {
 
 /// A name span, with character offsets left for `resolve` to fill in.
 fn name_span(start: usize, end: usize, detector: &'static str, confidence: f32) -> Span {
-    Span {
-        start,
-        end,
-        char_start: 0,
-        char_end: 0,
-        category: Cow::Borrowed("name"),
-        detector: Cow::Borrowed(detector),
-        confidence,
-    }
+    Span::found(start, end, "name", detector, confidence)
 }
