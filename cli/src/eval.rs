@@ -68,16 +68,10 @@ pub(crate) fn phi_under_safe_harbor(category: &str, value: &str) -> bool {
             let year_words = [
                 "año", "el", "del", "de", "en", "year", "the", "in", "jahr", "im", "an", "anno",
             ];
-            let tokens: Vec<String> = lower.split_whitespace().map(str::to_owned).collect();
-            let year = tokens
-                .iter()
-                .filter(|t| t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()))
-                .count()
-                == 1
-                && tokens.iter().all(|t| {
-                    (t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()))
-                        || year_words.contains(&t.as_str())
-                });
+            let is_year = |t: &str| t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit());
+            let tokens: Vec<&str> = lower.split_whitespace().collect();
+            let year = tokens.iter().filter(|t| is_year(t)).count() == 1
+                && tokens.iter().all(|t| is_year(t) || year_words.contains(t));
             let time_only = !v.is_empty()
                 && v.bytes()
                     .all(|b| b.is_ascii_digit() || b" :apmAPM.".contains(&b))
