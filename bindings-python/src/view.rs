@@ -1,7 +1,7 @@
 //! `View`: one principal's access (`phiguard::View`) applied to dicts, JSON, files, pandas,
 //! Arrow and Spark batches, with its audit log.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -22,6 +22,22 @@ use crate::convert::{record_keys, summary_dict, to_json, to_py_value};
 use crate::engine::Engine;
 use crate::errors::{guarded, input_err, request_err, to_py};
 use crate::key::Key;
+
+/// One value or several, for one key of a note's record (`scrub_text(record=...)`).
+#[derive(FromPyObject)]
+pub(crate) enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn values(&self) -> &[String] {
+        match self {
+            OneOrMany::One(v) => std::slice::from_ref(v),
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
 
 pub(crate) type AuditLog = ChainedLog<BufWriter<File>>;
 
@@ -222,10 +238,26 @@ impl View {
     /// Treats free text as the catalog's note field is treated: every detected identifier
     /// gets the treatment this principal's policies give its category. None when notes are
     /// redacted for this principal.
-    fn scrub_text(&self, py: Python<'_>, text: &str) -> PyResult<Option<String>> {
+    ///
+    /// ``record`` (optional) maps catalog fields or categories to the identifying values of
+    /// the record the note belongs to (``{"name": ["Ann Lee"], "mrn": "QW-448812"}``): each
+    /// is found in the note wherever it stands, whatever the detectors make of it.
+    #[pyo3(signature = (text, record=None))]
+    fn scrub_text(
+        &self,
+        py: Python<'_>,
+        text: &str,
+        record: Option<BTreeMap<String, OneOrMany>>,
+    ) -> PyResult<Option<String>> {
         guarded(|| {
             let view = self.core_for_text()?;
-            py.detach(|| view.scrub_text(text)).map_err(to_py)
+            let record = record.unwrap_or_default();
+            let pairs: Vec<(&str, &str)> = record
+                .iter()
+                .flat_map(|(k, v)| v.values().iter().map(move |x| (k.as_str(), x.as_str())))
+                .collect();
+            py.detach(|| view.scrub_text_in(text, &pairs))
+                .map_err(to_py)
         })
     }
 

@@ -78,6 +78,20 @@ def test_scrub_text_follows_each_role(engine, key) -> None:
     assert physician.scrub_text(note) == note
 
 
+def test_scrub_text_finds_the_records_own_values(engine) -> None:
+    view = engine.view(role="data_analyst", purpose="HRESCH", catalog="encounters", as_of_year=2026)
+    note = "quarrie called about zk7781 from 555.010.4477"
+    assert view.scrub_text(note) == note.replace("555.010.4477", "[PHONE]")
+    record = {"patient_name": "Oswin Quarrie", "account": ["ZK7781", "A-2"], "phone": "555-010-4477"}
+    assert view.scrub_text(note, record=record) == "[NAME] called about [ACCOUNT] from [PHONE]"
+    with pytest.raises(phiguard.RequestError, match="nickname") as e:
+        view.scrub_text(note, record={"nickname": "Ossie"})
+    assert "Ossie" not in str(e.value)
+    with pytest.raises(TypeError) as e:
+        view.scrub_text(note, record={"name": 4471})
+    assert "4471" not in str(e.value)
+
+
 def test_detect_gives_str_indices_categories_and_detectors(engine) -> None:
     # Non-ASCII before the spans: offsets are str indices, not UTF-8 bytes.
     note = "Émile — Pt Mr. John Smith, SSN 123-45-6789, call 617-555-0123."

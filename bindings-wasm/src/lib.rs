@@ -6,6 +6,7 @@
 //! by a recursive converter. Errors are thrown as `Error` objects named `PhiguardError` with
 //! `code`, `location` and `entry`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use phiguard::audit::{AuditSink, MemorySink};
@@ -195,6 +196,24 @@ pub struct ViewRequest {
     /// Keep audit events in memory for `takeAuditEvents()`.
     #[tsify(optional)]
     pub audit: Option<bool>,
+}
+
+/// One value or several, for one key of a note's record.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        match self {
+            OneOrMany::One(v) => std::slice::from_ref(v).iter(),
+            OneOrMany::Many(v) => v.iter(),
+        }
+        .map(String::as_str)
+    }
 }
 
 /// Record attributes for `explain`.
@@ -591,9 +610,35 @@ impl View {
 
     /// Treats free text as the catalog's note field: every detected identifier gets the
     /// treatment this principal's policies give its category. `null` when notes are redacted.
+    /// `record` (optional) holds the identifying values of the record the note belongs to,
+    /// by catalog field or category (`{name: ["Ann Lee"], mrn: "QW-448812"}`): each is found
+    /// in the note wherever it stands, whatever the detectors make of it.
     #[wasm_bindgen(js_name = scrubText)]
-    pub fn scrub_text(&self, text: &str) -> Result<Option<String>, JsValue> {
-        self.inner.scrub_text(text).map_err(|e| js_err(&e))
+    pub fn scrub_text(
+        &self,
+        text: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, string | string[]>")]
+        record: Option<JsValue>,
+    ) -> Result<Option<String>, JsValue> {
+        let values: BTreeMap<String, OneOrMany> = match record {
+            Some(v) if !v.is_undefined() && !v.is_null() => {
+                // The values are PHI: a type error must not quote them.
+                let text = stringify(&v, "record")?;
+                serde_json::from_str(&text).map_err(|_| {
+                    request_err(
+                        "record: expected an object of strings or arrays of strings".to_owned(),
+                    )
+                })?
+            }
+            _ => BTreeMap::new(),
+        };
+        let pairs: Vec<(&str, &str)> = values
+            .iter()
+            .flat_map(|(k, v)| v.iter().map(move |x| (k.as_str(), x)))
+            .collect();
+        self.inner
+            .scrub_text_in(text, &pairs)
+            .map_err(|e| js_err(&e))
     }
 
     /// De-identifies a whole CSV text (header first); returns the CSV text out.

@@ -66,6 +66,16 @@ test("scrubText follows the role", () => {
   assert.equal(physician.scrubText(note), note);
 });
 
+test("scrubText finds the record's own values", () => {
+  const view = engine.view({ role: "data_analyst", purpose: "HRESCH", catalog: "encounters", asOfYear: 2026 });
+  const note = "quarrie called about zk7781 from 555.010.4477";
+  assert.equal(view.scrubText(note), note.replace("555.010.4477", "[PHONE]"));
+  const record = { patient_name: "Oswin Quarrie", account: ["ZK7781", "A-2"], phone: "555-010-4477" };
+  assert.equal(view.scrubText(note, record), "[NAME] called about [ACCOUNT] from [PHONE]");
+  assert.throws(() => view.scrubText(note, { nickname: "Ossie" }), (e) => e.code === "request" && !e.message.includes("Ossie"));
+  assert.throws(() => view.scrubText(note, { name: 4471 }), (e) => e.code === "request" && !e.message.includes("4471"));
+});
+
 test("errors are PhiguardError with code and location", () => {
   const expect = (f, code) => assert.throws(f, (e) => e instanceof Error && e.name === "PhiguardError" && e.code === code);
   expect(() => engine.view({ role: "janitor", purpose: "TREAT", catalog: "synthea-patients" }), "request");

@@ -1,7 +1,7 @@
 """Type stubs of the compiled module (checked with mypy.stubtest)."""
 
 import os
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union, final
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union, final
 
 
 __all__ = ['Engine', 'View', 'Key', 'verify_audit', '_engine_from_state', '_view_from_state', 'PhiguardError', 'PolicyError', 'CatalogError', 'RequestError', 'InputError', 'KeyMaterialError', 'AuditError', 'FileError', 'InternalError', '__version__']
@@ -90,7 +90,9 @@ class View:
     def apply(self, record: Dict[str, Any]) -> Dict[str, Any]: ...
     def apply_many(self, records: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]: ...
     def apply_json(self, text: str) -> str: ...
-    def scrub_text(self, text: str) -> Optional[str]: ...
+    def scrub_text(
+        self, text: str, record: Optional[Dict[str, Union[str, Sequence[str]]]] = None
+    ) -> Optional[str]: ...
     def explain(
         self,
         *,

@@ -302,7 +302,52 @@ impl View {
     /// assert_eq!(out.as_deref(), Some("Pt Mr. [NAME], SSN [SSN], seen 2024."));
     /// ```
     pub fn scrub_text(&self, text: &str) -> Result<Option<String>> {
+        self.scrub_text_in(text, &[])
+    }
+
+    /// [`View::scrub_text`] for a note of a record whose identifying values are `record`:
+    /// `(key, value)` pairs where the key is a field of the view's catalog or a PHI category
+    /// (`name`, `mrn`, `phone`, `street`, `city`, `birth_date`, ...). Each value, and each
+    /// part of a name, is found in the text wherever it stands and treated as its category,
+    /// whatever the detectors make of it (see [`crate::text::RecordTerms`]). Keys whose
+    /// category does not identify in free text (`diagnosis`, `age`) are not searched.
+    ///
+    /// # Errors
+    /// [`Error::Request`] for a key that is neither a field nor a category; as
+    /// [`View::scrub_text`].
+    ///
+    /// # Examples
+    /// ```
+    /// use phiguard::{AccessRequest, Engine};
+    /// let engine = Engine::builder().build().unwrap();
+    /// let req = AccessRequest { as_of_year: Some(2026), ..AccessRequest::new("a", ["data_analyst"], "HRESCH", "free-text") };
+    /// let view = engine.view(&req).unwrap();
+    /// let note = "whitfield called from 555 010 4477 about her rash.";
+    /// let out = view.scrub_text_in(note, &[("name", "Rose Whitfield"), ("phone", "555-010-4477")]).unwrap();
+    /// assert_eq!(out.as_deref(), Some("[NAME] called from [PHONE] about her rash."));
+    /// ```
+    pub fn scrub_text_in(&self, text: &str, record: &[(&str, &str)]) -> Result<Option<String>> {
         check_text_len(text, &self.limits)?;
+        let mut values = Vec::with_capacity(record.len());
+        for &(key, value) in record {
+            let category = match self
+                .field_position(key)
+                .and_then(|i| self.catalog.fields.get(i))
+            {
+                Some(f) => f.category.as_str(),
+                None if self.pack.categories().get(key).is_some() => key,
+                None => {
+                    return Err(Error::request(format!(
+                        "`{key}` is neither a field of catalog `{}` nor a category",
+                        self.catalog.name
+                    )));
+                }
+            };
+            if let Some(c) = crate::text::record_category(category) {
+                values.push((c, value));
+            }
+        }
+        let terms = (!values.is_empty()).then(|| crate::text::RecordTerms::new(values));
         let plan = self.plan_for_others()?;
         let i = self
             .catalog
@@ -316,7 +361,8 @@ impl View {
                 ))
             })?;
         let ctx = RowCtx::new(self.key.as_ref(), None, self.as_of_year)
-            .with_detector(self.pack.custom_detector());
+            .with_detector(self.pack.custom_detector())
+            .with_record(terms.as_ref());
         let mut out = String::new();
         Ok(match plan.apply_value(i, text, &ctx, &mut out)? {
             Applied::Clear => Some(text.to_owned()),

@@ -255,6 +255,19 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(bound.names.len());
     let mut fields: Vec<Field> = Vec::with_capacity(bound.names.len());
     let patient_col = bound.patient.map(|i| batch.column(i).clone());
+    // Columns whose values a scrubbed note of the same row is searched for.
+    let term_cols: Vec<(usize, usize)> = match plans.first() {
+        Some(p) if p.scrubs() => bound
+            .field
+            .iter()
+            .enumerate()
+            .filter_map(|(c, f)| {
+                let fi = (*f)?;
+                crate::text::record_category(&p.fields.get(fi)?.category).map(|_| (c, fi))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let mut counts = Tally::default();
     for (i, col) in batch.columns().iter().enumerate() {
         let name = bound.names.get(i).cloned().unwrap_or_default();
@@ -303,8 +316,22 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
                 (Some(pc), true) => cell_text(pc.as_ref(), r, &mut pid, "patient")?,
                 _ => None,
             };
+            let terms = match plan.fields.get(fi) {
+                Some(f) if matches!(f.treatment, Treatment::Scrub(_)) => {
+                    let mut values = Vec::with_capacity(term_cols.len());
+                    for &(c, tfi) in &term_cols {
+                        let mut tmp = String::new();
+                        if let Some(v) = cell_text(batch.column(c).as_ref(), r, &mut tmp, "")? {
+                            values.push((tfi, v.to_owned()));
+                        }
+                    }
+                    plan.record_terms(values.iter().map(|(i, v)| (*i, v.as_str())))
+                }
+                _ => None,
+            };
             let ctx = RowCtx::new(view.key(), patient, view.as_of_year())
-                .with_detector(view.custom_detector());
+                .with_detector(view.custom_detector())
+                .with_record(terms.as_ref());
             let value = match strings {
                 Some(a) if a.is_null(r) => None,
                 Some(a) => Some(a.value(r)),

@@ -126,6 +126,43 @@ fn walk(
     }
 }
 
+/// Calls `f` with the path and text of every string leaf of `v`, `max_depth` levels deep at
+/// most (the walk that treats the record reports deeper nesting).
+fn string_leaves<'v>(
+    v: &'v Value,
+    path: &mut String,
+    depth: usize,
+    max_depth: usize,
+    f: &mut dyn FnMut(&str, &'v str),
+) {
+    if depth > max_depth {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                string_leaves(x, path, depth + 1, max_depth, f);
+                path.truncate(len);
+            }
+        }
+        Value::Array(a) => {
+            let len = path.len();
+            path.push_str("[]");
+            for x in a {
+                string_leaves(x, path, depth + 1, max_depth, f);
+            }
+            path.truncate(len);
+        }
+        Value::String(s) => f(path, s),
+        _ => {}
+    }
+}
+
 /// The first scalar at `path` in `v`, as text (strings only).
 fn first_leaf<'a>(v: &'a Value, path: &str) -> Option<&'a str> {
     if !path.contains("[]") {
@@ -219,8 +256,28 @@ impl View {
             .and_then(|p| first_leaf(record, p))
             .map(str::to_owned);
         let plan = self.plan(&attrs)?;
+        let limits = self.limits();
+        let terms = plan
+            .scrubs()
+            .then(|| {
+                let mut values = Vec::new();
+                string_leaves(
+                    record,
+                    &mut String::new(),
+                    0,
+                    limits.max_depth,
+                    &mut |p, s| {
+                        if let Some(i) = self.field_position(p) {
+                            values.push((i, s));
+                        }
+                    },
+                );
+                plan.record_terms(values)
+            })
+            .flatten();
         let ctx = RowCtx::new(self.key(), patient.as_deref(), self.as_of_year())
-            .with_detector(self.custom_detector());
+            .with_detector(self.custom_detector())
+            .with_record(terms.as_ref());
         let mut outcome = JsonOutcome {
             plan: plan.id.clone(),
             record_id,
@@ -228,7 +285,6 @@ impl View {
         };
         let mut path = String::new();
         let mut buf = String::new();
-        let limits = self.limits();
         walk(record, &mut path, 0, &limits, &mut |p, v| {
             let counted = match self.field_position(p) {
                 Some(i) => {

@@ -196,8 +196,14 @@ impl<'v> RowApplier<'v> {
         out.text.clear();
         out.cells.clear();
         let patient = self.patient.and_then(|i| row.get(i).copied());
+        let terms = plan.record_terms(
+            ops.iter()
+                .zip(row)
+                .filter_map(|(op, v)| Some((op.field?, *v))),
+        );
         let ctx = RowCtx::new(self.view.key(), patient, self.view.as_of_year())
-            .with_detector(self.view.custom_detector());
+            .with_detector(self.view.custom_detector())
+            .with_record(terms.as_ref());
         for (i, op) in ops.iter().enumerate() {
             let s = row.get(i).copied().unwrap_or("");
             let (cell, counted) = match op.field {

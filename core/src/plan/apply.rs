@@ -5,11 +5,35 @@ use std::cell::Cell;
 
 use crate::error::{Error, Result};
 use crate::keys::KeyRing;
+use crate::text::{RecordTerms, record_category};
 use crate::treat::{self, ScrubParams};
 
 use super::{Plan, Treatment};
 
 impl Plan {
+    /// Whether any field is scrubbed free text.
+    pub(crate) fn scrubs(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|f| matches!(f.treatment, Treatment::Scrub(_)))
+    }
+
+    /// The record's identifying values for its scrubbed text, from `(field index, value)`
+    /// pairs of one record: `None` when no field is scrubbed, so records without notes pay
+    /// nothing.
+    pub(crate) fn record_terms<'v>(
+        &self,
+        values: impl IntoIterator<Item = (usize, &'v str)>,
+    ) -> Option<RecordTerms> {
+        if !self.scrubs() {
+            return None;
+        }
+        Some(RecordTerms::new(values.into_iter().filter_map(|(i, v)| {
+            let f = self.fields.get(i)?;
+            Some((record_category(&f.category)?, v))
+        })))
+    }
+
     /// Applies field `i`'s treatment to `value`, appending to `out` when the result is new text.
     ///
     /// # Errors
@@ -46,7 +70,7 @@ impl Plan {
         };
         let mut last = 0;
         let mut piece = String::new();
-        for span in detector.detect(value) {
+        for span in detector.detect_in(value, ctx.record) {
             if span.confidence < p.min_confidence {
                 continue;
             }
@@ -109,6 +133,8 @@ pub(crate) struct RowCtx<'a> {
     key: Option<&'a KeyRing>,
     /// The pack's detector when it has custom detectors (else the built-in one is used).
     detector: Option<&'a crate::text::Detector>,
+    /// The record's own identifying values, found in its scrubbed text.
+    record: Option<&'a RecordTerms>,
     patient: Option<&'a str>,
     as_of_year: i64,
     offset: Cell<Option<(u32, i64)>>,
@@ -120,6 +146,7 @@ impl<'a> RowCtx<'a> {
         RowCtx {
             key,
             detector: None,
+            record: None,
             patient: patient.filter(|p| !p.is_empty()),
             as_of_year,
             offset: Cell::new(None),
@@ -130,6 +157,13 @@ impl<'a> RowCtx<'a> {
     #[must_use]
     pub(crate) fn with_detector(mut self, detector: Option<&'a crate::text::Detector>) -> Self {
         self.detector = detector;
+        self
+    }
+
+    /// The same context scrubbing text of a record that holds `record`'s values.
+    #[must_use]
+    pub(crate) fn with_record(mut self, record: Option<&'a RecordTerms>) -> Self {
+        self.record = record.filter(|r| !r.is_empty());
         self
     }
 

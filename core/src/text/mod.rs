@@ -25,7 +25,10 @@
 //!    clinics by their head nouns.
 //! 3. `names`: runs of capitalised words judged by the name lexicons, the letter model and
 //!    the words around them (`window`), then the names that lists, vocatives and repeats add.
-//! 4. `resolve`: overlaps resolved (same category merged, then the best span kept, the
+//! 4. `record`: when the text is a note of a record, the record's own identifying values
+//!    (names and their parts, ids, phones, streets, places) are found wherever they stand,
+//!    above every detector.
+//! 5. `resolve`: overlaps resolved (same category merged, then the best span kept, the
 //!    loser keeping what no better span covers) and character offsets filled in.
 //!
 //! `words` holds the word lists those steps consult.
@@ -37,6 +40,7 @@ mod ids;
 mod names;
 mod patterns;
 mod places;
+mod record;
 mod resolve;
 mod scan;
 mod span;
@@ -45,6 +49,7 @@ mod window;
 mod words;
 
 pub(crate) use config::{CONTEXT_WINDOW, parse_detectors};
+pub use record::{RecordTerms, record_category};
 pub(crate) use scan::Detector;
 pub use span::Span;
 

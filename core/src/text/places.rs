@@ -36,6 +36,12 @@ struct Gazetteer {
     max_words: usize,
 }
 
+/// Whether `name` (as written, capitalised) is a place that is also a common word
+/// (`Reading`, `Mobile`).
+pub(super) fn is_place_word(name: &str) -> bool {
+    GAZETTEER.places.get(name).is_some_and(|f| f & WORD != 0)
+}
+
 static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(|| {
     let mut places = HashMap::with_hasher(Fast::default());
     let mut first_words = HashSet::with_hasher(Fast::default());

@@ -12,6 +12,7 @@ use super::ids::IdFinder;
 use super::names::NameFinder;
 use super::patterns::{Spec, specs};
 use super::places::PlaceFinder;
+use super::record::RecordTerms;
 use super::resolve::{push_span, resolve};
 use super::span::Span;
 use crate::error::{Error, Location, Result};
@@ -120,6 +121,12 @@ impl Detector {
 
     /// Finds PHI spans in `text`, non-overlapping, in order.
     pub(crate) fn detect(&self, text: &str) -> Vec<Span> {
+        self.detect_in(text, None)
+    }
+
+    /// Finds PHI spans in `text`, a note of a record whose own identifying values are
+    /// `record` (see [`RecordTerms`]): those are found wherever they stand.
+    pub(crate) fn detect_in(&self, text: &str, record: Option<&RecordTerms>) -> Vec<Span> {
         let cased = text.chars().any(char::is_uppercase);
         // Without capitals, street names are read from a title-cased copy with the same byte
         // offsets (`3911 fourth avenue` as `3911 Fourth Avenue`); prose words keep a
@@ -168,6 +175,14 @@ impl Detector {
             Some(titled) => self.names.find(titled, false, &mut found),
         }
         found.retain(|s| s.category != "name" || !form_label(text, s.start, s.end));
+        if let Some(record) = record {
+            let common = |word: &str| {
+                self.names.is_english_word(&word.to_uppercase())
+                    || super::places::is_place_word(&title_word(word))
+                    || super::words::LOWER_PROSE.contains(word.to_lowercase().as_str())
+            };
+            record.find(text, &common, &mut found);
+        }
         resolve(found, text)
     }
 
@@ -193,6 +208,18 @@ impl Detector {
             }
         }
     }
+}
+
+/// `word` with its first letter upper case and the rest lower case (`reading` -> `Reading`).
+fn title_word(word: &str) -> String {
+    let mut c = word.chars();
+    c.next()
+        .map(|f| {
+            f.to_uppercase()
+                .chain(c.flat_map(char::to_lowercase))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Whether the name candidate at `start..end` is the label of a form line (`Fecha de

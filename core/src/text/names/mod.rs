@@ -45,6 +45,11 @@ impl NameFinder {
         self.lexicon.is_given(key)
     }
 
+    /// Whether `key` (upper case) is a name that is also a common English word (`ROSE`).
+    pub(super) fn is_english_word(&self, key: &str) -> bool {
+        self.lexicon.flags(key) & lexicon::ENGLISH != 0
+    }
+
     /// The lexicons, the model and the context patterns, loaded once per detector.
     pub(super) fn load() -> std::result::Result<Self, regex::Error> {
         Ok(NameFinder {
