@@ -432,18 +432,19 @@ pub(super) fn specs() -> Vec<(Spec, String)> {
         s(
             "name-title",
             "name",
-            r"(?-u:\b)(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Rev|Sr|Sra|Srta)\.?\s+((?:\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*|\p{Lu}\.)(?:\s+(?:\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*|\p{Lu}\.)){0,2})".into(),
+            r"(?-u:\b)(?:Dr|Dra|Mr|Mrs|Ms|Miss|Mx|Prof|Rev|Sr|Sra|Srta|Dña|Hr|Herr|Fr|Frau|Mme|Mlle|Sig(?:\.ra|\.na)?|Dott(?:\.ssa)?)\.?(?:\s+(?:med|dent|rer\.\s?nat)\.)?\s+((?:\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*|\p{Lu}\.)(?:\s+(?:\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*|\p{Lu}\.)){0,2})".into(),
             1,
             None,
             0.85,
         ),
-        // A name after a word that introduces one; in a script without capitals (Han, Hangul,
+        // A name after a word that introduces one (a role, a relative, `named`, in the
+        // languages the lexicons cover); in a script without capitals (Han, Hangul,
         // Thai, Hebrew, Arabic, Devanagari) the word is the only evidence, so the whole run of
         // that script's words after it is the name.
         s(
             "name-context",
             "name",
-            r"(?:(?-u:\b)(?i:patient|pt|name|(?:my\s+)?name\s+is|called|named|married|i\s+am|i'm|dear|hello|hi|hey|thanks|thank\s+you,?|greetings|regards,?|sincerely,?|cc|attn|(?:seen|signed|cosigned|co-signed|dictated|referred|reviewed|examined|evaluated|approved|verified|transcribed|accompanied|visited|witnessed|authored|prepared)\s+by|attending|physician|provider|surgeon|nurse|contact|guardian|caregiver|mother|father|spouse|wife|husband|partner|son|daughter|sister|brother|grandmother|grandfather|aunt|uncle|niece|nephew|fianc[ée]e?|girlfriend|boyfriend|roommate|neighbou?r)\s*:?\s+)(\p{Lu}\p{Ll}[\p{L}'’-]*(?:\s+(?:\p{Lu}\.|\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*)){0,2}|[\p{Han}\p{Hangul}\p{Hiragana}\p{Katakana}\p{Thai}\p{Hebrew}\p{Arabic}\p{Devanagari}\p{Mn}\p{Mc}]+(?:[ \t][\p{Han}\p{Hangul}\p{Hiragana}\p{Katakana}\p{Thai}\p{Hebrew}\p{Arabic}\p{Devanagari}\p{Mn}\p{Mc}]+){0,3})".into(),
+            r"(?:(?-u:\b)(?i:patient|pt|name|(?:my\s+)?name\s+is|called|named|married|i\s+am|i'm|dear|hello|hi|hey|thanks|thank\s+you,?|greetings|regards,?|sincerely,?|cc|attn|(?:seen|signed|cosigned|co-signed|dictated|referred|reviewed|examined|evaluated|approved|verified|transcribed|accompanied|visited|witnessed|authored|prepared)\s+by|attending|physician|provider|surgeon|nurse|contact|guardian|caregiver|mother|father|spouse|wife|husband|partner|son|daughter|sister|brother|grandmother|grandfather|aunt|uncle|niece|nephew|fianc[ée]e?|girlfriend|boyfriend|roommate|neighbou?r|hija|hijo|esposa|esposo|marido|madre|padre|hermana|hermano|abuela|abuelo|nieta|nieto|pareja|c[óo]nyuge|paciente|llamad[oa]|ehefrau|ehemann|tochter|sohn|mutter|vater|schwester|bruder|partnerin|lebensgef[äa]hrt(?:e|in)|patientin|genannt|mari|fille|fils|m[èe]re|p[èe]re|fr[èe]re|nomm[ée]e?|filha|filho|m[ãa]e|irm[ãa]o?|chamad[oa]|moglie|marito|figlia|figlio|sorella|fratello|chiamat[oa])\s*:?\s+)(\p{Lu}\p{Ll}[\p{L}'’-]*(?:\s+(?:\p{Lu}\.|\p{Lu}[\p{L}'’-]*\p{Ll}[\p{L}'’-]*)){0,2}|[\p{Han}\p{Hangul}\p{Hiragana}\p{Katakana}\p{Thai}\p{Hebrew}\p{Arabic}\p{Devanagari}\p{Mn}\p{Mc}]+(?:[ \t][\p{Han}\p{Hangul}\p{Hiragana}\p{Katakana}\p{Thai}\p{Hebrew}\p{Arabic}\p{Devanagari}\p{Mn}\p{Mc}]+){0,3})".into(),
             1,
             Some(not_common_word),
             0.7,

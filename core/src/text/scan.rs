@@ -250,7 +250,14 @@ fn form_label(text: &str, start: usize, end: usize) -> bool {
         return false;
     }
     let words: Vec<&str> = between.split_whitespace().collect();
-    (label_list || !words.is_empty())
+    // The span itself may hold the label's lower-case words (`Fecha de Ingreso:`): a name's
+    // particles stand between two names, a label's between two nouns, but a line that starts
+    // with it and ends it with a colon is a label either way.
+    let inner_lower = text[start..end]
+        .split_whitespace()
+        .skip(1)
+        .any(|w| w.chars().all(char::is_lowercase));
+    (label_list || !words.is_empty() || (inner_lower && words.is_empty() && between.is_empty()))
         && words.len() <= 2
         && !between.contains('\n')
         && words

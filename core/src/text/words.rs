@@ -103,7 +103,7 @@ mod tests {
         assert!(NAME_PARTICLES.iter().all(lower));
         assert_eq!(
             (LOWER_PROSE.len(), NAME_STOP.len(), NOT_NAMES.len()),
-            (51, 112, 83)
+            (51, 316, 113)
         );
     }
 }

@@ -57,7 +57,13 @@ impl NameFinder {
             let e = run.with_suffix(e);
             let confidence = run.confidence(i, a, j);
             i = j;
-            if self.eponym.is_match(window_after(text, e, 48)) {
+            if self.eponym.is_match(window_after(text, e, 48))
+                || self.eponym_before.is_match(window_before(text, s, 48))
+                || (j - a == 1
+                    && anchor != Anchor::Shape
+                    && !mid_sentence(text, s)
+                    && written_lower(text, s, e))
+            {
                 continue;
             }
             out.push(name_span(s, e, anchor.detector(), confidence));
@@ -418,6 +424,36 @@ fn middle_article(tokens: &mut [Token], cased: bool) {
             t.stop = false;
         }
     }
+}
+
+/// Whether the text writes the one word at `s..e` in lower case elsewhere (`Durante` at the
+/// start of a sentence, `durante` in the middle of one): then, where a sentence starts, it
+/// is a word of the text's language, not a name, whatever the lexicons hold. A name is
+/// written capitalised wherever it stands; this holds in every language that capitalises
+/// names. Mid-sentence, a capital says more than the lower-case word elsewhere (`Will`).
+fn written_lower(text: &str, s: usize, e: usize) -> bool {
+    let word = &text[s..e];
+    let mut chars = word.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    if !first.is_uppercase() || !chars.as_str().chars().all(char::is_lowercase) || word.len() < 2 {
+        return false;
+    }
+    let lower = word.to_lowercase();
+    let mut from = 0;
+    while let Some(k) = text.get(from..).and_then(|t| t.find(lower.as_str())) {
+        let at = from + k;
+        let end = at + lower.len();
+        let before = text[..at].chars().next_back();
+        let after = text[end..].chars().next();
+        if before.is_none_or(|c| !c.is_alphanumeric()) && after.is_none_or(|c| !c.is_alphanumeric())
+        {
+            return true;
+        }
+        from = end;
+    }
+    false
 }
 
 /// Whether an unknown word may be a name at all, whatever its letters say: not a

@@ -27,6 +27,9 @@ pub(super) struct NameFinder {
     suffix: Regex,
     /// What follows an eponym rather than a person (`Parkinson's disease`, `Foley catheter`).
     eponym: Regex,
+    /// What stands before one in the Romance languages and German (`enfermedad de Crohn`,
+    /// `escala de Glasgow`, `Morbus von`).
+    eponym_before: Regex,
     /// A speaker's verb or an introduction just before a word (`said `, `call me `).
     cue_before: Regex,
     /// A person's verb just after a word (` lives`, ` is from`, ` was born`).
@@ -62,6 +65,9 @@ impl NameFinder {
             )?,
             cue_after: Regex::new(
                 r"^,?[ \t]+(?:(?:(?:has|had|will|would|could|did|does|can)[ \t]+(?:not[ \t]+|never[ \t]+|also[ \t]+)?)?(?:lives|lived|said|says|told|tells|asked|asks|explained|explains|replied|answered|whispered|shouted|yelled|smiled|laughed|cried|wrote|writes|sang|sings|thinks|thought|believes|believed|feels|felt|knows|knew|wants|wanted|loves|loved|speaks|spoke|studied|studies|teaches|taught|married|died|retired|graduated)|(?:is|was|comes|came)[ \t]+from|(?:was|were)[ \t]+born|(?:will[ \t]+be|is|was)[ \t]+(?:talking|speaking))(?-u:\b)",
+            )?,
+            eponym_before: Regex::new(
+                r"(?:^|[^\p{L}])(?i:enfermedad|síndrome|sindrome|signo|test|prueba|escala|maniobra|malformación|tinción|índice|criterios?|clasificación|reacción|técnica|puntuación|score|quiste|tumor|hernia|maladie|syndrome|signe|échelle|classification|morbus|doença|síndroma|sinal|malattia|sindrome|segno|scala|manovra)(?:[ \t]+(?:de|del|di|da|do|von|der))?[ \t]+$",
             )?,
             eponym: Regex::new(
                 r"^(?:'s|’s)?[ \t]+(?i:disease|syndrome|palsy|sign|test|score|scale|catheter|lymphoma|sarcoma|phenomenon|reflex|maneuver|manoeuvre|criteria|classification|procedure|operation|fracture|ulcer|tumou?r|ratio|law|method|technique|solution|agar|stain|nodes?|triad|index|equation|formula|tube|bag|forceps|incision|hernia|cyst|anomaly|encephalopathy|contracture|neuroma|aneurysm)\b",
