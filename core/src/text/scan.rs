@@ -235,7 +235,10 @@ fn form_label(text: &str, start: usize, end: usize) -> bool {
     {
         return false;
     }
+    // The colon must stand on the candidate's line: look no further than its end, so a
+    // note of many names costs one pass over each line, not over the rest of the text.
     let after = &text[end..];
+    let after = after.find('\n').map_or(after, |n| &after[..n]);
     let Some(colon) = after.find(':') else {
         return false;
     };
