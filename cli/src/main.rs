@@ -4,6 +4,7 @@
 
 mod demo;
 mod eval;
+mod fhir;
 mod html;
 
 use std::fs::File;
@@ -68,6 +69,22 @@ enum Command {
         /// Input file.
         input: PathBuf,
         /// Output file (written to a temporary file and renamed when complete).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// De-identify FHIR R4 resources, Bundles and bulk NDJSON (files or directories) in one
+    /// run: ids, references and each patient's date shift agree across every file.
+    Fhir {
+        #[command(flatten)]
+        who: Who,
+        /// Master key file (when the role pseudonymizes or shifts dates).
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+        /// Input files (`.json`: a resource or a Bundle; `.ndjson`: one resource a line) or
+        /// directories of them.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Output file (one input) or directory; file names carry no PHI.
         #[arg(short, long)]
         output: PathBuf,
     },
@@ -226,6 +243,12 @@ fn main() -> ExitCode {
             field,
         } => detect(&input, jsonl, &field),
         Command::Eval { files, json } => eval(&files, json),
+        Command::Fhir {
+            who,
+            key_file,
+            inputs,
+            output,
+        } => fhir_cmd(&who, key_file.as_deref(), &inputs, &output),
         Command::Scrub {
             who,
             key_file,
@@ -750,6 +773,21 @@ fn eval(files: &[PathBuf], json: bool) -> Result<(), Error> {
         println!("not scored (no PHI category here): {}", parts.join(", "));
     }
     Ok(())
+}
+
+fn fhir_cmd(
+    who: &Who,
+    key_file: Option<&Path>,
+    inputs: &[PathBuf],
+    output: &Path,
+) -> Result<(), Error> {
+    let engine = load_engine(who.policies.as_deref())?;
+    let (engine, catalog) = with_catalog(engine, who.catalog.as_deref().unwrap_or("fhir"))?;
+    let mut view = engine.view(&who.request(catalog))?;
+    if let Some(k) = key_file {
+        view = view.with_key(read_key(k)?);
+    }
+    fhir::run(&view, inputs, output)
 }
 
 fn scrub(

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalog;
 mod engine;
 mod error;
+pub mod fhir;
 pub mod io;
 mod keys;
 mod limits;

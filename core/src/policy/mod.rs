@@ -152,6 +152,7 @@ impl PackSources {
                 pack_file!("catalogs/fhir-patient.toml"),
                 pack_file!("catalogs/encounters.toml"),
                 pack_file!("catalogs/free-text.toml"),
+                pack_file!("catalogs/fhir.toml"),
             ],
             detectors: Some(pack_file!("detectors.toml")),
         }

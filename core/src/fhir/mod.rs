@@ -1,0 +1,529 @@
+//! FHIR R4: resources, Bundles and bulk NDJSON de-identified per policy, with references
+//! and labels intact.
+//!
+//! A [`Fhir`] run walks each resource with the FHIR R4 element table (`schema`), classifies
+//! every element by the rules of `policies/fhir/rules.toml` (`rules`: by path, data type and
+//! extension URL), and treats it as the principal's plan says for its category. The plan is
+//! the view's, over the `fhir` catalog, whose fields are named by category; it is compiled
+//! per resource from the resource's own attributes (`meta.security` labels and
+//! confidentiality, whether it is the user's own record), so applying it makes no Cedar
+//! call per element.
+//!
+//! Per patient, everything: each resource is tied to its patient (`Patient.id`, `subject`,
+//! `patient`, `beneficiary`, ...), whose id keys its date shift (the same offset as the CSV
+//! path gives that patient id) and whose own names, ids, phones and addresses are found in
+//! the resource's notes (`notes`, record-aware scrubbing). Ids and references are recoded
+//! alike across a run (`ids`), so every reference still resolves. What was done is labelled
+//! in `meta.security` with v3 ObservationValue codes (`REDACTED`, `MASKED`, `PSEUDED`,
+//! `ABSTRED`).
+
+mod ids;
+mod notes;
+mod rules;
+mod schema;
+mod walk;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, Write};
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::engine::View;
+use crate::error::{Error, Location, Result};
+use crate::plan::RowCtx;
+use crate::record::RecordAttrs;
+use crate::text::{RecordTerms, record_category};
+
+use ids::{IdMap, Ref, parse_ref};
+use rules::Rules;
+use walk::{Walk, add_labels, prune};
+
+/// Whether `name` is a FHIR R4 resource type (`Patient`, `Bundle`).
+///
+/// # Examples
+/// ```
+/// assert!(phiguard::fhir::is_resource_type("Observation"));
+/// assert!(!phiguard::fhir::is_resource_type("HumanName"));
+/// ```
+pub fn is_resource_type(name: &str) -> bool {
+    schema::schema().is_resource(name)
+}
+
+/// What a run did, per resource type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct FhirSummary {
+    /// Resources released, by type (Bundles and contained resources included).
+    pub resources: BTreeMap<String, u64>,
+    /// Resources withheld (a `modifierExtension` no rule knows), by type.
+    pub withheld: BTreeMap<String, u64>,
+    /// Values treated.
+    pub treated: u64,
+    /// Elements no rule classifies, redacted (deny by default), by `Owner.element` (a path
+    /// of the FHIR element table, never a value).
+    pub unknown_elements: BTreeMap<String, u64>,
+}
+
+/// One FHIR de-identification run: the state shared by every resource, Bundle and NDJSON
+/// file of it (recoded ids, each patient's own values), so that ids and references agree.
+///
+/// # Examples
+/// ```
+/// use phiguard::{AccessRequest, Engine};
+/// use phiguard::fhir::Fhir;
+/// let engine = Engine::builder().build().unwrap();
+/// let mut req = AccessRequest::new("a1", ["data_analyst"], "HRESCH", "fhir");
+/// req.as_of_year = Some(2026);
+/// let view = engine.view(&req).unwrap();
+/// let mut fhir = Fhir::new(&view).unwrap();
+/// let mut patient = serde_json::json!({"resourceType": "Patient", "id": "p1",
+///     "name": [{"family": "Goldner995", "given": ["Andrew29"]}],
+///     "birthDate": "1931-05-02", "gender": "male",
+///     "address": [{"city": "Bloom", "state": "KS", "postalCode": "67202"}]});
+/// fhir.apply(&mut patient, "<doc>").unwrap();
+/// assert_eq!(patient["id"], "00000000-0000-8000-8000-000000000001");
+/// assert!(patient.get("name").is_none() && patient.get("birthDate").is_none());
+/// assert_eq!(patient["address"][0]["postalCode"], "672");
+/// assert_eq!(patient["gender"], "male");
+/// ```
+pub struct Fhir<'v> {
+    view: &'v View,
+    rules: Rules,
+    /// Category -> the `fhir` catalog's field index.
+    fields: HashMap<String, usize>,
+    ids: IdMap,
+    /// `urn:uuid:` ids of a Bundle -> their id category.
+    uuid_types: HashMap<String, &'static str>,
+    /// A resource's id (`urn:uuid:` or plain) -> its patient's id, for resources that name
+    /// their patient only through another (a Provenance's `target`).
+    owners: HashMap<String, String>,
+    /// Patient id -> that patient's own identifying values.
+    patients: HashMap<String, Vec<(&'static str, String)>>,
+    terms: HashMap<String, Arc<RecordTerms>>,
+    summary: FhirSummary,
+}
+
+impl std::fmt::Debug for Fhir<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Patient values are PHI: only counts.
+        f.debug_struct("Fhir")
+            .field("patients", &self.patients.len())
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'v> Fhir<'v> {
+    /// A run for `view`, whose catalog must name its fields by category (the pack's `fhir`
+    /// catalog does), with the pack's FHIR rules.
+    ///
+    /// # Errors
+    /// [`Error::Catalog`] when the rules name a category the catalog has no field for, or
+    /// do not load.
+    pub fn new(view: &'v View) -> Result<Self> {
+        let catalog = view.catalog();
+        let fields: HashMap<String, usize> = catalog
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.clone(), i))
+            .collect();
+        let rules = Rules::parse(
+            include_str!("../../../policies/fhir/rules.toml"),
+            "policies/fhir/rules.toml",
+            &|c| fields.contains_key(c),
+        )?;
+        for c in [
+            "patient_id",
+            "encounter_id",
+            "resource_id",
+            "mrn",
+            "phone",
+            "note",
+        ] {
+            if !fields.contains_key(c) {
+                return Err(Error::catalog(
+                    Location::at(&catalog.name, 0, 0),
+                    format!(
+                        "catalog `{}` has no field `{c}`: FHIR needs a catalog whose fields are named by category (the `fhir` catalog)",
+                        catalog.name
+                    ),
+                ));
+            }
+        }
+        Ok(Fhir {
+            view,
+            rules,
+            fields,
+            ids: IdMap::default(),
+            uuid_types: HashMap::new(),
+            owners: HashMap::new(),
+            patients: HashMap::new(),
+            terms: HashMap::new(),
+            summary: FhirSummary::default(),
+        })
+    }
+
+    /// What the run did so far.
+    pub fn summary(&self) -> &FhirSummary {
+        &self.summary
+    }
+
+    pub(crate) fn field_index(&self, cat: &str) -> Option<usize> {
+        self.fields.get(cat).copied()
+    }
+
+    pub(crate) fn uuid_category(&self, uuid: &str) -> &'static str {
+        self.uuid_types.get(uuid).copied().unwrap_or("resource_id")
+    }
+
+    /// De-identifies a resource or a Bundle in place. A Bundle is read twice: first its
+    /// entries' `fullUrl`s and patients, so references and notes are treated with the
+    /// whole Bundle known.
+    ///
+    /// # Errors
+    /// [`Error::Input`] naming `source` and the element path for a document that is not a
+    /// FHIR resource; [`Error::Key`] when a treatment needs a key the view lacks.
+    pub fn apply(&mut self, doc: &mut Value, source: &str) -> Result<()> {
+        self.learn(doc);
+        self.apply_resource_inner(doc, "", false)
+            .map_err(|e| relocate(e, source))?;
+        if !prune(doc) {
+            *doc = Value::Null;
+        }
+        Ok(())
+    }
+
+    /// Reads ids, types and each Patient's own values from `doc` (a resource or a Bundle)
+    /// before it is treated.
+    fn learn(&mut self, doc: &Value) {
+        let Some(rt) = doc.get("resourceType").and_then(Value::as_str) else {
+            return;
+        };
+        if rt == "Bundle" {
+            for e in doc
+                .get("entry")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let res = e.get("resource");
+                let ty = res
+                    .and_then(|r| r.get("resourceType"))
+                    .and_then(Value::as_str);
+                if let (Some(Value::String(url)), Some(ty)) = (e.get("fullUrl"), ty)
+                    && let Some(Ref::Uuid(u)) = parse_ref(url)
+                {
+                    self.uuid_types.insert(u.to_owned(), ids::id_category(ty));
+                }
+                if let Some(r) = res {
+                    self.learn(r);
+                    if let (Some(Value::Object(o)), Some(Value::String(url))) =
+                        (res, e.get("fullUrl"))
+                        && let Some(ty) = ty
+                        && let Some(p) = resource_patient(o, ty, &self.owners)
+                    {
+                        let key = match parse_ref(url) {
+                            Some(Ref::Uuid(u)) => u.to_owned(),
+                            _ => url.clone(),
+                        };
+                        self.owners.insert(key, p);
+                    }
+                }
+            }
+        } else if rt == "Patient"
+            && let Some(id) = doc.get("id").and_then(Value::as_str)
+        {
+            self.uuid_types.insert(id.to_owned(), "patient_id");
+            let values = patient_values(doc);
+            self.terms.remove(id);
+            self.patients.insert(id.to_owned(), values);
+        }
+    }
+
+    /// Treats one resource (top level, a Bundle entry or a contained resource) in place.
+    fn apply_resource_inner(&mut self, v: &mut Value, path: &str, contained: bool) -> Result<()> {
+        let Value::Object(res) = v else {
+            return Err(Error::input(
+                Location::at("", 0, 0).with_field(path),
+                "a resource must be a JSON object",
+            ));
+        };
+        let Some(rtype) = res
+            .get("resourceType")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            return Err(Error::input(
+                Location::at("", 0, 0).with_field(path),
+                "a resource needs a `resourceType`",
+            ));
+        };
+        if !schema::schema().is_resource(&rtype) {
+            return Err(Error::input(
+                Location::at("", 0, 0).with_field(path),
+                format!("`{rtype}` is not a FHIR R4 resource type"),
+            ));
+        }
+        if res
+            .get("modifierExtension")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty())
+        {
+            *self.summary.withheld.entry(rtype).or_default() += 1;
+            *v = Value::Null;
+            return Ok(());
+        }
+        let patient = resource_patient(res, &rtype, &self.owners);
+        let attrs = self.attrs(res, patient.as_deref());
+        let plan = self.view.plan(&attrs)?;
+        let terms = match &patient {
+            Some(p) if plan.scrubs() => self.terms_of(p),
+            _ => None,
+        };
+        let ctx = RowCtx::new(self.view.key(), patient.as_deref(), self.view.as_of_year())
+            .with_detector(self.view.custom_detector())
+            .with_record(terms.as_deref());
+        let mut walk = Walk::new(self, &plan, &ctx);
+        walk.contained = contained;
+        walk.resource(res, &rtype)
+            .map_err(|e| prefix_path(e, path))?;
+        let (labels, unknown, treated) = (walk.labels, walk.unknown, walk.treated);
+        for (k, n) in unknown {
+            *self.summary.unknown_elements.entry(k).or_default() += n;
+        }
+        self.summary.treated += treated;
+        add_labels(res, &labels);
+        *self.summary.resources.entry(rtype).or_default() += 1;
+        Ok(())
+    }
+
+    /// The record attributes of a resource: its `meta.security` labels and
+    /// confidentiality, and whether it is the user's own.
+    fn attrs(&self, res: &Map<String, Value>, patient: Option<&str>) -> RecordAttrs {
+        let mut attrs = RecordAttrs::others();
+        for c in res
+            .get("meta")
+            .and_then(|m| m.get("security"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (Some(code), system) = (
+                c.get("code").and_then(Value::as_str),
+                c.get("system").and_then(Value::as_str).unwrap_or(""),
+            ) else {
+                continue;
+            };
+            if system.ends_with("v3-Confidentiality") {
+                attrs.confidentiality = code.to_owned();
+            } else if system != walk::OBSERVATION_VALUE {
+                attrs.labels.push(code.to_owned());
+            }
+        }
+        attrs.labels.sort();
+        attrs.labels.dedup();
+        attrs.own_record = patient.is_some_and(|p| p == self.view.request().user);
+        attrs
+    }
+
+    fn terms_of(&mut self, patient: &str) -> Option<Arc<RecordTerms>> {
+        if let Some(t) = self.terms.get(patient) {
+            return Some(t.clone());
+        }
+        let values = self.patients.get(patient)?;
+        let t = Arc::new(RecordTerms::new(
+            values.iter().map(|(c, v)| (*c, v.as_str())),
+        ));
+        self.terms.insert(patient.to_owned(), t.clone());
+        Some(t)
+    }
+}
+
+/// The patient a resource belongs to: a Patient's own id, else the first of its `subject`,
+/// `patient`, `beneficiary` or `individual` references to a Patient, else the patient of a
+/// resource it is about (`target`, `focus`, `encounter`; known from `owners`).
+fn resource_patient(
+    res: &Map<String, Value>,
+    rtype: &str,
+    owners: &HashMap<String, String>,
+) -> Option<String> {
+    if rtype == "Patient" {
+        return res.get("id").and_then(Value::as_str).map(str::to_owned);
+    }
+    let refs = |k: &str| -> Vec<String> {
+        match res.get(k) {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|r| {
+                    r.get("reference")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .collect(),
+            Some(r) => r
+                .get("reference")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        }
+    };
+    for k in ["subject", "patient", "beneficiary", "individual"] {
+        for r in refs(k) {
+            match parse_ref(&r) {
+                Some(Ref::Uuid(u)) => return Some(u.to_owned()),
+                Some(Ref::Literal(_, "Patient", id, _)) => return Some(id.to_owned()),
+                _ => {}
+            }
+        }
+    }
+    for k in ["target", "focus", "encounter"] {
+        for r in refs(k) {
+            let key = match parse_ref(&r) {
+                Some(Ref::Uuid(u)) => u.to_owned(),
+                _ => r.clone(),
+            };
+            if let Some(p) = owners.get(&key) {
+                return Some(p.clone());
+            }
+        }
+    }
+    None
+}
+
+/// A Patient's own identifying values, by text category: names and their parts, telecom,
+/// address lines, city and postcode, identifier values, the birth date.
+fn patient_values(p: &Value) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let mut push = |cat: &str, v: Option<&Value>| {
+        if let (Some(c), Some(s)) = (record_category(cat), v.and_then(Value::as_str)) {
+            out.push((c, s.to_owned()));
+        }
+    };
+    let arr = |v: &Value, k: &str| -> Vec<Value> {
+        v.get(k)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    for n in arr(p, "name") {
+        push("name", n.get("family"));
+        for g in arr(&n, "given") {
+            push("name", Some(&g));
+        }
+    }
+    for t in arr(p, "telecom") {
+        let cat = match t.get("system").and_then(Value::as_str) {
+            Some("email") => "email",
+            Some("fax") => "fax",
+            _ => "phone",
+        };
+        push(cat, t.get("value"));
+    }
+    for a in arr(p, "address") {
+        for l in arr(&a, "line") {
+            push("street", Some(&l));
+        }
+        push("city", a.get("city"));
+        push("zip", a.get("postalCode"));
+    }
+    for i in arr(p, "identifier") {
+        push("mrn", i.get("value"));
+    }
+    push("birth_date", p.get("birthDate"));
+    out
+}
+
+/// `e` located in `source` (the walk knows only element paths).
+fn relocate(e: Error, source: &str) -> Error {
+    match e {
+        Error::Input { location, message } => {
+            let mut l = Location::at(source, location.line, location.column);
+            if let Some(f) = location.field {
+                l = l.with_field(f.as_str());
+            }
+            Error::input(l, message)
+        }
+        other => other,
+    }
+}
+
+/// `e` with `path` (the path of the resource inside its container) before its field.
+fn prefix_path(e: Error, path: &str) -> Error {
+    match e {
+        Error::Input { location, message } if !path.is_empty() => {
+            let field = match &location.field {
+                Some(f) => format!("{path}.{f}"),
+                None => path.to_owned(),
+            };
+            Error::input(
+                Location::at(&location.source, location.line, location.column)
+                    .with_field(field.as_str()),
+                message,
+            )
+        }
+        other => other,
+    }
+}
+
+/// De-identifies FHIR NDJSON (one resource a line, as a bulk `$export` writes it) from
+/// `input` to `output` within `run`; returns the lines read. A line that is not a FHIR
+/// resource stops the run with its line number (no value of it is quoted).
+///
+/// # Errors
+/// [`Error::Input`] with `source` and line; [`Error::Io`] when writing fails.
+pub fn deidentify_ndjson<R: BufRead, W: Write>(
+    run: &mut Fhir<'_>,
+    input: R,
+    mut output: W,
+    source: &str,
+) -> Result<u64> {
+    let mut n = 0u64;
+    for line in input.lines() {
+        n += 1;
+        let line = line.map_err(|e| {
+            Error::input(
+                Location::line(source, n),
+                format!("cannot read (is it utf-8?): {e}"),
+            )
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut v: Value =
+            serde_json::from_str(&line).map_err(|e| Error::malformed_json(source, n, &e))?;
+        run.apply(&mut v, source).map_err(|e| match e {
+            Error::Input { location, message } => {
+                let mut l = Location::line(source, n);
+                if let Some(f) = location.field {
+                    l = l.with_field(f.as_str());
+                }
+                Error::input(l, message)
+            }
+            other => other,
+        })?;
+        if v.is_null() {
+            continue;
+        }
+        serde_json::to_writer(&mut output, &v).map_err(|e| Error::io("<output>", e.into()))?;
+        output
+            .write_all(b"\n")
+            .map_err(|e| Error::io("<output>", e))?;
+    }
+    Ok(n)
+}
+
+/// Learns the patients of a FHIR NDJSON file (a bulk export's `Patient.ndjson`) so that the
+/// notes of the other files are scrubbed with each patient's own values; bad lines are
+/// skipped here and reported when the file itself is de-identified.
+pub fn learn_patients<R: BufRead>(run: &mut Fhir<'_>, input: R) {
+    for line in input.lines().map_while(std::result::Result::ok) {
+        if let Ok(v) = serde_json::from_str::<Value>(&line) {
+            run.learn(&v);
+        }
+    }
+}

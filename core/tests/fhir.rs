@@ -1,0 +1,348 @@
+//! FHIR on the Synthea Bundles of `../shared/data` (read at test time; skipped, with a line
+//! saying so, when the shared data is not there):
+//! - Safe Harbor (`data_analyst`): no input value of a PHI element survives anywhere in the
+//!   output, decoded attachments included; every reference resolves; codes and observation
+//!   values are unchanged;
+//! - date shifts (`coder`): every day interval between two dates of one patient is kept,
+//!   and patients get different offsets.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::PathBuf;
+
+use base64::Engine as _;
+use phiguard::fhir::Fhir;
+use phiguard::{AccessRequest, Engine, KeyRing, View};
+use serde_json::Value;
+
+fn bundles() -> Option<Vec<(String, Value)>> {
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/synthea-fhir-bundles");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    Some(
+        files
+            .iter()
+            .map(|p| {
+                let v: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+                (p.file_name().unwrap().to_string_lossy().into_owned(), v)
+            })
+            .filter(|(_, v)| {
+                // The Synthea hospital and practitioner bundles hold no patient.
+                v["entry"]
+                    .as_array()
+                    .is_some_and(|e| e.iter().any(|x| x["resource"]["resourceType"] == "Patient"))
+            })
+            .collect(),
+    )
+}
+
+fn view(engine: &Engine, role: &str, purpose: &str) -> View {
+    let mut req = AccessRequest::new("u1", [role], purpose, "fhir");
+    req.as_of_year = Some(2026);
+    engine
+        .view(&req)
+        .unwrap()
+        .with_key(KeyRing::from_bytes(&[42; 32]).unwrap())
+}
+
+/// Every string of `v`, with base64 attachments decoded.
+fn strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Value::Object(o) => {
+            for (k, x) in o {
+                if k == "data"
+                    && let Some(d) = x.as_str()
+                    && let Ok(b) = base64::engine::general_purpose::STANDARD.decode(d)
+                {
+                    out.push(String::from_utf8_lossy(&b).into_owned());
+                }
+                strings(x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The PHI values of a Bundle's Patients (and the names its references display).
+fn phi_values(bundle: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut add = |v: &Value| {
+        if let Some(s) = v.as_str().filter(|s| s.len() >= 4) {
+            out.insert(s.to_owned());
+        }
+    };
+    for e in bundle["entry"].as_array().unwrap() {
+        let r = &e["resource"];
+        if r["resourceType"] == "Patient" {
+            for n in r["name"].as_array().into_iter().flatten() {
+                add(&n["family"]);
+                n["given"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .for_each(&mut add);
+            }
+            for t in r["telecom"].as_array().into_iter().flatten() {
+                add(&t["value"]);
+            }
+            for a in r["address"].as_array().into_iter().flatten() {
+                a["line"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .for_each(&mut add);
+                add(&a["city"]);
+                add(&a["postalCode"]);
+                for g in a["extension"].as_array().into_iter().flatten() {
+                    for x in g["extension"].as_array().into_iter().flatten() {
+                        if let Some(d) = x["valueDecimal"].as_f64() {
+                            add(&Value::String(d.to_string()));
+                        }
+                    }
+                }
+            }
+            for i in r["identifier"].as_array().into_iter().flatten() {
+                add(&i["value"]);
+            }
+            add(&r["birthDate"]);
+            for x in r["extension"].as_array().into_iter().flatten() {
+                add(&x["valueString"]);
+            }
+        }
+    }
+    // The display of every reference to a person or a place (a patient's, a clinician's, an
+    // organisation's name); a reference to an observation displays its code's text.
+    let types: std::collections::HashMap<&str, &str> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e["fullUrl"].as_str()?,
+                e["resource"]["resourceType"].as_str()?,
+            ))
+        })
+        .collect();
+    let mut stack = vec![bundle];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(o) => {
+                if let Some(r) = o.get("reference").and_then(Value::as_str)
+                    && let Some(d) = o.get("display").and_then(Value::as_str)
+                    && d.len() >= 4
+                {
+                    let ty = types
+                        .get(r)
+                        .copied()
+                        .unwrap_or_else(|| r.split(['?', '/']).next().unwrap_or(""));
+                    if matches!(
+                        ty,
+                        "Patient"
+                            | "Practitioner"
+                            | "PractitionerRole"
+                            | "Organization"
+                            | "Location"
+                            | "RelatedPerson"
+                    ) {
+                        out.insert(d.to_owned());
+                    }
+                }
+                stack.extend(o.values());
+            }
+            Value::Array(a) => stack.extend(a.iter()),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn codings(v: &Value, under_meta: bool, out: &mut BTreeMap<String, u64>) {
+    match v {
+        Value::Array(a) => a.iter().for_each(|x| codings(x, under_meta, out)),
+        Value::Object(o) => {
+            if !under_meta
+                && let (Some(s), Some(c)) = (
+                    o.get("system").and_then(Value::as_str),
+                    o.get("code").and_then(Value::as_str),
+                )
+            {
+                *out.entry(format!("{s}|{c}")).or_default() += 1;
+            }
+            for (k, x) in o {
+                codings(x, under_meta || k == "meta", out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn observation_values(bundle: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in bundle["entry"].as_array().into_iter().flatten() {
+        let r = &e["resource"];
+        if r["resourceType"] == "Observation" {
+            for (k, x) in r.as_object().unwrap() {
+                if k.starts_with("value") {
+                    out.push(format!("{k}={x}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn safe_harbor_bundles_keep_no_phi_and_resolve_every_reference() {
+    let Some(bundles) = bundles() else {
+        println!("fhir bundles: skipped, shared data not found");
+        return;
+    };
+    assert_eq!(bundles.len(), 11);
+    let engine = Engine::builder().build().unwrap();
+    let view = view(&engine, "data_analyst", "HRESCH");
+    let mut fhir = Fhir::new(&view).unwrap();
+    let (mut phi_checked, mut refs) = (0usize, 0usize);
+    for (name, input) in &bundles {
+        let mut out = input.clone();
+        fhir.apply(&mut out, name).unwrap();
+        let mut texts = Vec::new();
+        strings(&out, &mut texts);
+        let all = texts.join("\n");
+        for v in phi_values(input) {
+            phi_checked += 1;
+            assert!(
+                !all.contains(&v),
+                "{name}: a PHI value survives ({} chars)",
+                v.len()
+            );
+        }
+        // Every reference resolves to an entry of the Bundle.
+        let full: HashSet<&str> = out["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["fullUrl"].as_str())
+            .collect();
+        let mut stack = vec![&out];
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::Object(o) => {
+                    if let Some(r) = o.get("reference").and_then(Value::as_str) {
+                        refs += 1;
+                        // `#id`: a resource contained in the one that refers to it.
+                        assert!(
+                            full.contains(r) || r.starts_with('#'),
+                            "{name}: a reference dangles"
+                        );
+                    }
+                    stack.extend(o.values());
+                }
+                Value::Array(a) => stack.extend(a.iter()),
+                _ => {}
+            }
+        }
+        let (mut before, mut after) = (BTreeMap::new(), BTreeMap::new());
+        codings(input, false, &mut before);
+        codings(&out, false, &mut after);
+        // Identifier types and telecom codes go with their values; clinical codes stay.
+        for (k, n) in &before {
+            if k.contains("v2-0203") || k.contains("identifier-type") {
+                continue;
+            }
+            assert_eq!(after.get(k), Some(n), "{name}: coding {k}");
+        }
+        assert_eq!(
+            observation_values(input),
+            observation_values(&out),
+            "{name}"
+        );
+    }
+    println!("fhir safe harbor: {phi_checked} PHI values checked, {refs} references resolve");
+    assert!(phi_checked > 150 && refs > 20_000, "{phi_checked} {refs}");
+}
+
+/// All dates of each patient, in document order, as days since 1970.
+fn patient_dates(bundle: &Value) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut stack = vec![bundle];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) => {
+                let b = s.as_bytes();
+                if b.len() >= 10
+                    && b[4] == b'-'
+                    && b[7] == b'-'
+                    && b[..4].iter().all(u8::is_ascii_digit)
+                {
+                    let (y, m, d) = (
+                        s[0..4].parse::<i64>().unwrap(),
+                        s[5..7].parse::<i64>().unwrap(),
+                        s[8..10].parse::<i64>().unwrap_or(1),
+                    );
+                    out.push(days(y, m, d));
+                }
+            }
+            Value::Array(a) => stack.extend(a.iter().rev()),
+            Value::Object(o) => {
+                stack.extend(o.iter().filter(|(k, _)| *k != "meta").map(|(_, x)| x).rev())
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn days(y: i64, m: i64, d: i64) -> i64 {
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[test]
+fn shifted_dates_keep_every_interval_per_patient() {
+    let Some(bundles) = bundles() else {
+        println!("fhir shifts: skipped, shared data not found");
+        return;
+    };
+    let engine = Engine::builder().build().unwrap();
+    let view = view(&engine, "coder", "HOPERAT");
+    let mut fhir = Fhir::new(&view).unwrap();
+    let mut offsets = BTreeSet::new();
+    for (name, input) in &bundles {
+        let mut out = input.clone();
+        fhir.apply(&mut out, name).unwrap();
+        let (a, b) = (patient_dates(input), patient_dates(&out));
+        assert_eq!(a.len(), b.len(), "{name}: dates lost");
+        let shift: BTreeSet<i64> = a.iter().zip(&b).map(|(x, y)| y - x).collect();
+        assert_eq!(
+            shift.len(),
+            1,
+            "{name}: {} different shifts in one patient",
+            shift.len()
+        );
+        offsets.extend(shift);
+    }
+    println!(
+        "fhir shifts: {} distinct offsets over {} patients",
+        offsets.len(),
+        bundles.len()
+    );
+    assert!(offsets.len() >= 10);
+}
