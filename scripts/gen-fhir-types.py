@@ -10,7 +10,7 @@ added; every R4 resource and data type reads the same. Run in a venv that has it
 
 Each line: owner (a resource, a data type or a backbone element such as PatientContact),
 element name, its type (a FHIR primitive such as `date`, a data type, a backbone element),
-and `*` when it repeats. Choice elements (`value[x]`) are listed by each concrete name
+`*` when it repeats, and `1` when it is required (minimum cardinality 1). Choice elements (`value[x]`) are listed by each concrete name
 (`valueQuantity`, `valueString`). A `#` line names the resources.
 """
 
@@ -65,7 +65,7 @@ def main() -> None:
     )
     out = sys.stdout
     out.write("# FHIR R4 elements (fhir.resources 7.1.0, R4B models; FHIR is CC0). Written by\n")
-    out.write("# scripts/gen-fhir-types.py: owner, element, type, `*` when it repeats.\n")
+    out.write("# scripts/gen-fhir-types.py: owner, element, type, `*` when it repeats, `1` when required.\n")
     out.write("# resources: " + " ".join(resources) + "\n")
     for name in sorted(classes):
         c = classes[name]
@@ -73,7 +73,8 @@ def main() -> None:
             if not f.field_info.extra.get("element_property"):
                 continue
             many = "*" if f.shape != 1 else ""
-            out.write(f"{name}\t{f.alias}\t{type_name(f.type_)}\t{many}\n")
+            required = "1" if (f.required or f.field_info.extra.get("element_required")) else ""
+            out.write(f"{name}\t{f.alias}\t{type_name(f.type_)}\t{many}\t{required}\n")
 
 
 if __name__ == "__main__":

@@ -189,6 +189,52 @@ impl View {
         })
     }
 
+    /// De-identifies FHIR R4: a resource or a Bundle (a dict, returned as a dict), or a list
+    /// of them (one run: ids, references and date shifts agree across the list, as they do
+    /// across the files of one ``phiguard fhir`` run). Uses the pack's ``fhir`` catalog unless
+    /// the view's catalog was given. Resources withheld (an unknown ``modifierExtension``)
+    /// come back as None.
+    fn deidentify_fhir<'py>(
+        &self,
+        py: Python<'py>,
+        doc: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guarded(|| {
+            let many = doc.cast::<PyList>().is_ok();
+            let mut docs: Vec<Value> = if many {
+                doc.try_iter()?
+                    .enumerate()
+                    .map(|(i, d)| to_json(&d?, &mut format!("[{i}]"), 0))
+                    .collect::<PyResult<_>>()?
+            } else {
+                vec![to_json(doc, &mut String::new(), 0)?]
+            };
+            let name = if self.fixed_catalog {
+                self.request.catalog.clone()
+            } else {
+                "fhir".to_owned()
+            };
+            let view = self.core(&name)?;
+            py.detach(|| -> phiguard::Result<()> {
+                let mut run = phiguard::fhir::Fhir::new(&view)?;
+                for (i, d) in docs.iter_mut().enumerate() {
+                    run.apply(d, &format!("<fhir>[{i}]"))?;
+                }
+                Ok(())
+            })
+            .map_err(to_py)?;
+            if many {
+                let out = PyList::empty(py);
+                for d in &docs {
+                    out.append(to_py_value(py, d)?)?;
+                }
+                Ok(out.into_any())
+            } else {
+                to_py_value(py, docs.first().unwrap_or(&Value::Null))
+            }
+        })
+    }
+
     /// De-identifies many records (an iterable of dicts) on all cores; returns a list in the
     /// same order. The catalog is chosen from the first record's keys when not fixed.
     fn apply_many<'py>(

@@ -93,6 +93,7 @@ class View:
     def scrub_text(
         self, text: str, record: Optional[Dict[str, Union[str, Sequence[str]]]] = None
     ) -> Optional[str]: ...
+    def deidentify_fhir(self, doc: Any) -> Any: ...
     def explain(
         self,
         *,

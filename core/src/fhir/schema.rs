@@ -21,6 +21,8 @@ pub(crate) struct Element {
 /// The element table, read once.
 pub(crate) struct Schema {
     elements: HashMap<(&'static str, &'static str), Element, Fast>,
+    /// Owner -> its required elements (minimum cardinality 1).
+    required: HashMap<&'static str, Vec<&'static str>, Fast>,
     resources: HashSet<&'static str, Fast>,
 }
 
@@ -28,6 +30,8 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     let text = include_str!("../../data/fhir/elements.tsv");
     let mut elements = HashMap::with_hasher(Fast::default());
     let mut resources = HashSet::with_hasher(Fast::default());
+    let mut required: HashMap<&'static str, Vec<&'static str>, Fast> =
+        HashMap::with_hasher(Fast::default());
     for line in text.lines() {
         if let Some(list) = line.strip_prefix("# resources: ") {
             resources.extend(list.split(' '));
@@ -39,11 +43,15 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
         let mut f = line.split('\t');
         if let (Some(owner), Some(name), Some(ty)) = (f.next(), f.next(), f.next()) {
             let many = f.next() == Some("*");
+            if f.next() == Some("1") {
+                required.entry(owner).or_default().push(name);
+            }
             elements.insert((owner, name), Element { ty, many });
         }
     }
     Schema {
         elements,
+        required,
         resources,
     }
 });
@@ -57,6 +65,11 @@ impl Schema {
     /// The element `name` of `owner` (a resource, data type or backbone element).
     pub(crate) fn element(&self, owner: &str, name: &str) -> Option<Element> {
         self.elements.get(&(owner, name)).copied()
+    }
+
+    /// The required elements of `owner`.
+    pub(crate) fn required(&self, owner: &str) -> &[&'static str] {
+        self.required.get(owner).map_or(&[], Vec::as_slice)
     }
 
     /// Whether `ty` is a resource type (`Patient`, `Bundle`).
@@ -108,5 +121,7 @@ mod tests {
         assert_eq!(s.element("Patient", "nickname"), None);
         assert!(is_primitive("dateTime") && !is_primitive("Period"));
         assert!(s.knows_type("Address"));
+        assert!(s.required("Observation").contains(&"status"));
+        assert!(s.required("ImagingStudySeries").contains(&"uid"));
     }
 }

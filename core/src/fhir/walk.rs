@@ -53,6 +53,7 @@ impl<'a, 'v> Walk<'a, 'v> {
 
     /// Treats resource `res` of type `rtype` in place.
     pub(crate) fn resource(&mut self, res: &mut Map<String, Value>, rtype: &str) -> Result<()> {
+        let present = present_required(res, rtype);
         let keys: Vec<String> = res.keys().cloned().collect();
         for key in keys {
             let Some(v) = res.get_mut(&key) else { continue };
@@ -72,6 +73,7 @@ impl<'a, 'v> Walk<'a, 'v> {
             }
             self.path.truncate(len);
         }
+        mark_absent(res, rtype, &present);
         Ok(())
     }
 
@@ -189,6 +191,7 @@ impl<'a, 'v> Walk<'a, 'v> {
         if ty == "Narrative" && *class != Class::Keep {
             return notes::narrative(self, obj);
         }
+        let present = present_required(obj, ty);
         let keys: Vec<String> = obj.keys().cloned().collect();
         for k in keys {
             let Some(child) = obj.get_mut(&k) else {
@@ -214,6 +217,7 @@ impl<'a, 'v> Walk<'a, 'v> {
             }
             self.path.truncate(len);
         }
+        mark_absent(obj, ty, &present);
         Ok(())
     }
 
@@ -514,6 +518,45 @@ impl<'a, 'v> Walk<'a, 'v> {
             }
             Ok(())
         })
+    }
+}
+
+/// The required elements of `owner` that `obj` holds before it is treated.
+fn present_required(obj: &Map<String, Value>, owner: &str) -> Vec<&'static str> {
+    schema()
+        .required(owner)
+        .iter()
+        .copied()
+        .filter(|k| obj.contains_key(*k))
+        .collect()
+}
+
+/// A required element the treatment removed says so with the data-absent-reason extension
+/// (code `masked`), so the resource stays valid FHIR: on the element itself for a data type,
+/// on its `_element` for a primitive.
+fn mark_absent(obj: &mut Map<String, Value>, owner: &str, present: &[&'static str]) {
+    for &name in present {
+        let empty = obj.get(name).is_none_or(|v| !prune(&mut v.clone()));
+        if !empty {
+            continue;
+        }
+        let Some(el) = schema().element(owner, name) else {
+            continue;
+        };
+        let dar = serde_json::json!({"extension": [{"url": DATA_ABSENT, "valueCode": "masked"}]});
+        obj.remove(name);
+        match (is_primitive(el.ty), el.many) {
+            (true, false) => {
+                obj.insert(format!("_{name}"), dar);
+            }
+            (true, true) => {}
+            (false, many) => {
+                obj.insert(
+                    name.to_owned(),
+                    if many { Value::Array(vec![dar]) } else { dar },
+                );
+            }
+        }
     }
 }
 
