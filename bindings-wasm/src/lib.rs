@@ -558,6 +558,26 @@ impl View {
         serde_json::to_string(&value).map_err(|e| input_err("<json>", e.to_string()))
     }
 
+    /// De-identifies FHIR R4 (a view of the `fhir` catalog): a resource or a Bundle, or an
+    /// array of them in one run (ids, references and date shifts agree across the array).
+    /// Returns the treated copy; a resource withheld (an unknown `modifierExtension`) comes
+    /// back as `null`.
+    #[wasm_bindgen(js_name = applyFhir)]
+    pub fn apply_fhir(&self, doc: JsValue) -> Result<JsValue, JsValue> {
+        let text = stringify(&doc, "<fhir>")?;
+        let mut value = parse_record(&text, "<fhir>")?;
+        let mut run = phiguard::fhir::Fhir::new(&self.inner).map_err(|e| js_err(&e))?;
+        match &mut value {
+            serde_json::Value::Array(items) => {
+                for (i, d) in items.iter_mut().enumerate() {
+                    run.apply(d, &format!("<fhir>[{i}]")).map_err(|e| js_err(&e))?;
+                }
+            }
+            one => run.apply(one, "<fhir>").map_err(|e| js_err(&e))?,
+        }
+        to_js(&value)
+    }
+
     /// De-identifies an array of records; returns the treated copies in order.
     #[wasm_bindgen(js_name = applyMany, unchecked_return_type = "Record<string, unknown>[]")]
     pub fn apply_many(

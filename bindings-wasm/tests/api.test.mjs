@@ -76,6 +76,33 @@ test("scrubText finds the record's own values", () => {
   assert.throws(() => view.scrubText(note, { name: 4471 }), (e) => e.code === "request" && !e.message.includes("4471"));
 });
 
+test("applyFhir treats a Bundle in one run, references intact", () => {
+  const view = engine.view({ role: "data_analyst", purpose: "HRESCH", catalog: "fhir", asOfYear: 2026 });
+  const bundle = {
+    resourceType: "Bundle", type: "collection",
+    entry: [
+      { fullUrl: "urn:uuid:5d6d1f0e-0000-4000-8000-000000000001",
+        resource: { resourceType: "Patient", id: "5d6d1f0e-0000-4000-8000-000000000001",
+          name: [{ family: "Quarrie", given: ["Oswin"] }], birthDate: "1980-04-02", gender: "male" } },
+      { fullUrl: "urn:uuid:5d6d1f0e-0000-4000-8000-000000000002",
+        resource: { resourceType: "Observation", id: "5d6d1f0e-0000-4000-8000-000000000002", status: "final",
+          code: { coding: [{ system: "http://loinc.org", code: "8302-2" }] },
+          subject: { reference: "urn:uuid:5d6d1f0e-0000-4000-8000-000000000001", display: "Oswin Quarrie" },
+          valueQuantity: { value: 180, unit: "cm" } } },
+    ],
+  };
+  const out = view.applyFhir(bundle);
+  const [p, o] = out.entry.map((e) => e.resource);
+  assert.equal(p.name, undefined);
+  assert.equal(p.birthDate, "1980");
+  assert.equal(o.subject.reference, out.entry[0].fullUrl);
+  assert.equal(o.subject.display, undefined);
+  assert.deepEqual(o.valueQuantity, { value: 180, unit: "cm" });
+  assert.ok(!JSON.stringify(out).includes("Quarrie"));
+  assert.throws(() => view.applyFhir({ resourceType: "Pateint", id: "Quarrie" }),
+    (e) => e.code === "input" && !e.message.includes("Quarrie"));
+});
+
 test("errors are PhiguardError with code and location", () => {
   const expect = (f, code) => assert.throws(f, (e) => e instanceof Error && e.name === "PhiguardError" && e.code === code);
   expect(() => engine.view({ role: "janitor", purpose: "TREAT", catalog: "synthea-patients" }), "request");
