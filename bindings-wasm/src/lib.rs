@@ -570,7 +570,8 @@ impl View {
         match &mut value {
             serde_json::Value::Array(items) => {
                 for (i, d) in items.iter_mut().enumerate() {
-                    run.apply(d, &format!("<fhir>[{i}]")).map_err(|e| js_err(&e))?;
+                    run.apply(d, &format!("<fhir>[{i}]"))
+                        .map_err(|e| js_err(&e))?;
                 }
             }
             one => run.apply(one, "<fhir>").map_err(|e| js_err(&e))?,

@@ -94,18 +94,26 @@ pub(crate) fn run(view: &View, inputs: &[PathBuf], output: &Path) -> Result<(), 
         let file = File::open(&j.input).map_err(|e| Error::io(&j.name, e))?;
         let out = File::create(&tmp).map_err(|e| Error::io(&j.name, e))?;
         let mut out = BufWriter::new(out);
-        if j.ndjson {
-            deidentify_ndjson(&mut fhir, BufReader::new(file), &mut out, &j.name)?;
-        } else {
-            let mut doc: serde_json::Value = serde_json::from_reader(BufReader::new(file))
-                .map_err(|e| Error::malformed_json(&j.name, 1, &e))?;
-            fhir.apply(&mut doc, &j.name)?;
-            serde_json::to_writer_pretty(&mut out, &doc)
-                .map_err(|e| Error::io(&j.name, e.into()))?;
-            out.write_all(b"\n").map_err(|e| Error::io(&j.name, e))?;
-        }
-        out.flush().map_err(|e| Error::io(&j.name, e))?;
+        let one = || -> Result<(), Error> {
+            if j.ndjson {
+                deidentify_ndjson(&mut fhir, BufReader::new(file), &mut out, &j.name)?;
+            } else {
+                let mut doc: serde_json::Value = serde_json::from_reader(BufReader::new(file))
+                    .map_err(|e| Error::malformed_json(&j.name, 1, &e))?;
+                fhir.apply(&mut doc, &j.name)?;
+                serde_json::to_writer_pretty(&mut out, &doc)
+                    .map_err(|e| Error::io(&j.name, e.into()))?;
+                out.write_all(b"\n").map_err(|e| Error::io(&j.name, e))?;
+            }
+            out.flush().map_err(|e| Error::io(&j.name, e))
+        };
+        let done = one();
         drop(out);
+        if let Err(e) = done {
+            // Nothing half-written is left behind.
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
         std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&j.name, e))?;
     }
     let s = fhir.summary();

@@ -364,8 +364,57 @@ fn detect_text(c: &mut Criterion) {
     g.finish();
 }
 
+/// FHIR NDJSON of the Synthea bulk export (10 patients, every resource type) and the 11
+/// Synthea Bundles, as a Safe Harbor analyst and a coder (shifted dates, pseudonyms) see them.
+fn fhir(c: &mut Criterion) {
+    use phiguard::fhir::{Fhir, deidentify_ndjson, learn_patients};
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
+    let bulk = shared.join("synthea-bulk/fhir/10-patients");
+    let Ok(dir) = std::fs::read_dir(&bulk) else {
+        eprintln!("skipping fhir: {} not found", bulk.display());
+        return;
+    };
+    let mut files: Vec<(String, Vec<u8>)> = dir
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "ndjson") && !p.ends_with("log.ndjson"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
+    let engine = Engine::builder().build().unwrap();
+    let mut g = c.benchmark_group("fhir_1_core");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(bytes as u64));
+    for (role, purpose) in [("data_analyst", "HRESCH"), ("coder", "HOPERAT")] {
+        let mut req = AccessRequest::new("u", [role], purpose, "fhir");
+        req.as_of_year = Some(2026);
+        let view = engine.view(&req).unwrap().with_key(key());
+        g.bench_function(format!("bulk_ndjson/{role}"), |b| {
+            b.iter(|| {
+                let mut run = Fhir::new(&view).unwrap();
+                for (name, data) in files.iter().filter(|(n, _)| n.starts_with("Patient")) {
+                    let _ = name;
+                    learn_patients(&mut run, data.as_slice());
+                }
+                let mut out = Vec::with_capacity(bytes);
+                for (name, data) in &files {
+                    deidentify_ndjson(&mut run, data.as_slice(), &mut out, name).unwrap();
+                }
+                out.len()
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
+    fhir,
     plan_compile,
     rows_api,
     json_records,

@@ -76,6 +76,15 @@ fn strings(v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// Whether `hay` holds `needle` as a whole token (a ZIP code inside a SNOMED code is not it).
+fn holds(hay: &str, needle: &str) -> bool {
+    hay.match_indices(needle).any(|(i, _)| {
+        let before = hay[..i].chars().next_back();
+        let after = hay[i + needle.len()..].chars().next();
+        before.is_none_or(|c| !c.is_alphanumeric()) && after.is_none_or(|c| !c.is_alphanumeric())
+    })
+}
+
 /// The PHI values of a Bundle's Patients (and the names its references display).
 fn phi_values(bundle: &Value) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
@@ -345,4 +354,95 @@ fn shifted_dates_keep_every_interval_per_patient() {
         bundles.len()
     );
     assert!(offsets.len() >= 10);
+}
+
+/// The Synthea bulk export (10 patients, every file in one run, patients first): no value
+/// of a Patient's PHI elements survives in any output file or decoded note, and every
+/// literal reference (`Patient/id`, `Practitioner/id`) resolves to a resource of the output.
+#[test]
+fn bulk_ndjson_in_one_run() {
+    use phiguard::fhir::{deidentify_ndjson, learn_patients};
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/synthea-bulk/fhir/10-patients");
+    let Ok(list) = std::fs::read_dir(&dir) else {
+        println!("fhir bulk: skipped, shared data not found");
+        return;
+    };
+    let mut files: Vec<PathBuf> = list
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "ndjson") && !p.ends_with("log.ndjson"))
+        .collect();
+    files.sort();
+    let engine = Engine::builder().build().unwrap();
+    let view = view(&engine, "data_analyst", "HRESCH");
+    let mut run = Fhir::new(&view).unwrap();
+    let patients = files
+        .iter()
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("Patient")
+        })
+        .unwrap();
+    learn_patients(
+        &mut run,
+        std::io::BufReader::new(std::fs::File::open(patients).unwrap()),
+    );
+    let mut out = Vec::new();
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let input = std::io::BufReader::new(std::fs::File::open(f).unwrap());
+        deidentify_ndjson(&mut run, input, &mut out, &name).unwrap();
+    }
+    let docs: Vec<Value> = out
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let mut texts = Vec::new();
+    docs.iter().for_each(|d| strings(d, &mut texts));
+    let all = texts.join("\n");
+    let phi: BTreeSet<String> = std::fs::read_to_string(patients)
+        .unwrap()
+        .lines()
+        .flat_map(|l| {
+            let p: Value = serde_json::from_str(l).unwrap();
+            phi_values(&serde_json::json!({"entry": [{"resource": p}]}))
+        })
+        .collect();
+    for v in &phi {
+        assert!(!holds(&all, v), "a PHI value survives ({} chars)", v.len());
+    }
+    let ids: HashSet<String> = docs
+        .iter()
+        .map(|d| {
+            format!(
+                "{}/{}",
+                d["resourceType"].as_str().unwrap(),
+                d["id"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    let mut refs = 0;
+    let mut stack: Vec<&Value> = docs.iter().collect();
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(o) => {
+                if let Some(r) = o.get("reference").and_then(Value::as_str) {
+                    refs += 1;
+                    assert!(ids.contains(r) || r.starts_with('#'), "a reference dangles");
+                }
+                stack.extend(o.values());
+            }
+            Value::Array(a) => stack.extend(a.iter()),
+            _ => {}
+        }
+    }
+    println!(
+        "fhir bulk: {} resources, {} PHI values checked, {refs} references resolve",
+        docs.len(),
+        phi.len()
+    );
+    assert!(docs.len() > 7000 && phi.len() > 50 && refs > 10_000);
 }

@@ -245,26 +245,29 @@ impl<'v> Fhir<'v> {
 
     /// Treats one resource (top level, a Bundle entry or a contained resource) in place.
     fn apply_resource_inner(&mut self, v: &mut Value, path: &str, contained: bool) -> Result<()> {
+        let at = || {
+            let l = Location::at("", 0, 0);
+            if path.is_empty() {
+                l
+            } else {
+                l.with_field(path)
+            }
+        };
         let Value::Object(res) = v else {
-            return Err(Error::input(
-                Location::at("", 0, 0).with_field(path),
-                "a resource must be a JSON object",
-            ));
+            return Err(Error::input(at(), "a resource must be a JSON object"));
         };
         let Some(rtype) = res
             .get("resourceType")
             .and_then(Value::as_str)
             .map(str::to_owned)
         else {
-            return Err(Error::input(
-                Location::at("", 0, 0).with_field(path),
-                "a resource needs a `resourceType`",
-            ));
+            return Err(Error::input(at(), "a resource needs a `resourceType`"));
         };
         if !schema::schema().is_resource(&rtype) {
+            // The type is not echoed: a misplaced document's first field can be anything.
             return Err(Error::input(
-                Location::at("", 0, 0).with_field(path),
-                format!("`{rtype}` is not a FHIR R4 resource type"),
+                at(),
+                "`resourceType` is not a FHIR R4 resource type",
             ));
         }
         if res
