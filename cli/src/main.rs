@@ -217,6 +217,10 @@ struct ExplainArgs {
     /// Explain for a break-glass request with this reason.
     #[arg(long)]
     break_glass_reason: Option<String>,
+    /// Explain each element of this FHIR R4 resource type (`Patient`, `Encounter`) as the
+    /// `fhir` catalog's rules and the role's policies treat it.
+    #[arg(long)]
+    fhir: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -468,6 +472,9 @@ pub(crate) fn usual_purpose(role: &str) -> &'static str {
 }
 
 fn explain(a: &ExplainArgs) -> Result<(), Error> {
+    if let Some(ty) = &a.fhir {
+        return explain_fhir(a, ty);
+    }
     let engine = load_engine(a.policies.as_deref())?;
     let (engine, catalog) = with_catalog(engine, &a.catalog)?;
     let roles: Vec<String> = if a.all_roles || a.role.is_empty() {
@@ -771,6 +778,65 @@ fn eval(files: &[PathBuf], json: bool) -> Result<(), Error> {
     if !unmapped.is_empty() {
         let parts: Vec<String> = unmapped.iter().map(|(k, v)| format!("{k} {v}")).collect();
         println!("not scored (no PHI category here): {}", parts.join(", "));
+    }
+    Ok(())
+}
+
+/// `explain --fhir TYPE`: one row per element of the resource type, for each role.
+fn explain_fhir(a: &ExplainArgs, ty: &str) -> Result<(), Error> {
+    let engine = load_engine(a.policies.as_deref())?;
+    let catalog = if a.catalog == "synthea-patients" {
+        "fhir"
+    } else {
+        a.catalog.as_str()
+    };
+    let (engine, catalog) = with_catalog(engine, catalog)?;
+    if a.role.is_empty() {
+        return Err(Error::request("explain --fhir needs --role"));
+    }
+    let mut out = std::io::stdout().lock();
+    for role in &a.role {
+        let purpose = a
+            .purpose
+            .clone()
+            .unwrap_or_else(|| usual_purpose(role).to_owned());
+        let request = AccessRequest {
+            break_glass_reason: a.break_glass_reason.clone(),
+            as_of_year: Some(2000),
+            ..AccessRequest::new(
+                "explain-user",
+                [role.clone()],
+                purpose.clone(),
+                catalog.clone(),
+            )
+        };
+        let view = engine.view(&request)?;
+        let rows = phiguard::fhir::Fhir::new(&view)?.explain(ty)?;
+        if a.json {
+            let v = serde_json::json!({"role": role, "purpose": purpose, "resource": ty, "elements": rows});
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            )
+            .ok();
+            continue;
+        }
+        writeln!(out, "role {role}, purpose {purpose}, {ty}:").ok();
+        writeln!(
+            out,
+            "  {:<34} {:<22} {:<16} {:<11} why",
+            "element", "type", "class", "treatment"
+        )
+        .ok();
+        for r in &rows {
+            writeln!(
+                out,
+                "  {:<34} {:<22} {:<16} {:<11} {}",
+                r.path, r.ty, r.class, r.treatment, r.reason
+            )
+            .ok();
+        }
     }
     Ok(())
 }

@@ -611,3 +611,102 @@ fn detect_and_eval_refuse_a_text_over_the_detector_limit() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("\"category\":\"ssn\""));
 }
+
+#[test]
+fn fhir_files_and_directories_in_one_run_with_clean_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    // A file named after its patient, as Synthea names them: the output name must not be.
+    let bundle = serde_json::json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:5d6d1f0e-0000-4000-8000-000000000001",
+         "resource": {"resourceType": "Patient", "id": "5d6d1f0e-0000-4000-8000-000000000001",
+                      "name": [{"family": "Quarrie", "given": ["Oswin"]}], "birthDate": "1980-04-02"}},
+        {"fullUrl": "urn:uuid:5d6d1f0e-0000-4000-8000-000000000002",
+         "resource": {"resourceType": "Encounter", "id": "5d6d1f0e-0000-4000-8000-000000000002",
+                      "status": "finished", "class": {"code": "AMB"},
+                      "subject": {"reference": "urn:uuid:5d6d1f0e-0000-4000-8000-000000000001"},
+                      "period": {"start": "2020-01-02T10:00:00Z"}}}]});
+    std::fs::write(input.join("Oswin_Quarrie_5d6d.json"), bundle.to_string()).unwrap();
+    std::fs::write(
+        input.join("Observation.000.ndjson"),
+        "{\"resourceType\":\"Observation\",\"id\":\"o1\",\"status\":\"final\",\"code\":{\"text\":\"x\"},\"subject\":{\"reference\":\"Patient/5d6d1f0e-0000-4000-8000-000000000001\",\"display\":\"Oswin Quarrie\"}}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = run(&[
+        "fhir",
+        "--role",
+        "data_analyst",
+        "--purpose",
+        "HRESCH",
+        "--as-of-year",
+        "2026",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Observation.000.ndjson", "bundle-0001.json"]);
+    let b = std::fs::read_to_string(out.join("bundle-0001.json")).unwrap();
+    let n = std::fs::read_to_string(out.join("Observation.000.ndjson")).unwrap();
+    assert!(!b.contains("Quarrie") && !n.contains("Quarrie") && !b.contains("1980-04"));
+    let b: serde_json::Value = serde_json::from_str(&b).unwrap();
+    // The Observation (another file) refers to the same patient id the Bundle's Patient got.
+    let pid = b["entry"][0]["resource"]["id"].as_str().unwrap().to_owned();
+    let obs: serde_json::Value = serde_json::from_str(n.trim()).unwrap();
+    assert_eq!(obs["subject"]["reference"], format!("Patient/{pid}"));
+    assert_eq!(
+        b["entry"][1]["resource"]["subject"]["reference"],
+        b["entry"][0]["fullUrl"]
+    );
+    assert!(stderr(&o).contains("4 resources"), "{}", stderr(&o));
+
+    // A file that is not FHIR: a located error naming the output, no value, no partial file.
+    std::fs::write(input.join("zz.ndjson"), "{\"name\": \"Quarrie\"}\n").unwrap();
+    let out2 = dir.path().join("out2");
+    let o = run(&[
+        "fhir",
+        "--role",
+        "data_analyst",
+        "--purpose",
+        "HRESCH",
+        input.to_str().unwrap(),
+        "-o",
+        out2.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("part-0001.ndjson:1") && e.contains("resourceType") && !e.contains("Quarrie"),
+        "{e}"
+    );
+    assert!(
+        std::fs::read_dir(&out2).unwrap().all(|f| !f
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("partial"))
+    );
+
+    let o = run(&[
+        "explain",
+        "--fhir",
+        "Patient",
+        "--role",
+        "data_analyst",
+        "--purpose",
+        "HRESCH",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        t.contains("birthDate") && t.contains("generalize") && t.contains("contact.name"),
+        "{t}"
+    );
+}

@@ -17,26 +17,13 @@ use phiguard::io::arrow::{deidentify_batch, deidentify_batches};
 use phiguard::io::{IoOptions, deidentify_csv};
 use phiguard::{AccessRequest, Engine, KeyRing};
 
+#[allow(dead_code, reason = "each test uses some of the shared helpers")]
+mod common;
+
 const SAMPLE: &str = include_str!("../../tests/data/patients.csv");
 
 fn sample_batch() -> RecordBatch {
-    let mut rdr = csv::Reader::from_reader(SAMPLE.as_bytes());
-    let headers: Vec<String> = rdr.headers().unwrap().iter().map(str::to_owned).collect();
-    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
-    let cols: Vec<ArrayRef> = (0..headers.len())
-        .map(|i| {
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.get(i).unwrap()),
-            )) as ArrayRef
-        })
-        .collect();
-    let schema = Schema::new(
-        headers
-            .iter()
-            .map(|h| Field::new(h, DataType::Utf8, true))
-            .collect::<Vec<_>>(),
-    );
-    RecordBatch::try_new(Arc::new(schema), cols).unwrap()
+    common::csv_batch(SAMPLE)
 }
 
 fn view(role: &str, purpose: &str) -> phiguard::View {

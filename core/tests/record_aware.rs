@@ -11,6 +11,9 @@
     reason = "tests fail loudly"
 )]
 
+#[allow(dead_code, reason = "each test uses some of the shared helpers")]
+mod common;
+
 use phiguard::io::{IoOptions, deidentify_csv};
 use phiguard::{AccessRequest, Engine, View};
 
@@ -92,11 +95,7 @@ fn json_records_hide_their_own_values_in_notes() {
 #[cfg(feature = "arrow")]
 #[test]
 fn arrow_batches_hide_their_own_values_in_notes() {
-    use std::sync::Arc;
-
     use arrow_array::cast::AsArray;
-    use arrow_array::{ArrayRef, RecordBatch, StringArray};
-    use arrow_schema::{DataType, Field, Schema};
 
     let engine = Engine::builder().build().unwrap();
     let view = view(&engine, "encounters");
@@ -104,23 +103,7 @@ fn arrow_batches_hide_their_own_values_in_notes() {
         .chain(ROWS.iter().map(|(r, _)| (*r).to_owned()))
         .collect::<Vec<_>>()
         .join("\n");
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr.headers().unwrap().iter().map(str::to_owned).collect();
-    let recs: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
-    let cols: Vec<ArrayRef> = (0..headers.len())
-        .map(|i| {
-            Arc::new(StringArray::from_iter_values(
-                recs.iter().map(|r| r.get(i).unwrap()),
-            )) as ArrayRef
-        })
-        .collect();
-    let schema = Schema::new(
-        headers
-            .iter()
-            .map(|h| Field::new(h, DataType::Utf8, true))
-            .collect::<Vec<_>>(),
-    );
-    let batch = RecordBatch::try_new(Arc::new(schema), cols).unwrap();
+    let batch = common::csv_batch(&text);
     let (out, _) = phiguard::io::arrow::deidentify_batch(&view, &batch).unwrap();
     let notes = out.column_by_name("note").unwrap().as_string::<i32>();
     for (i, (_, secrets)) in ROWS.iter().enumerate() {

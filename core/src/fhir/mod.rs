@@ -66,6 +66,24 @@ pub struct FhirSummary {
     pub unknown_elements: BTreeMap<String, u64>,
 }
 
+/// How a view treats one element of a resource type (`phiguard explain --fhir TYPE`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ElementPlan {
+    /// The element's path below the resource (`name`, `contact.name`, `address`).
+    pub path: String,
+    /// Its FHIR type (`HumanName`, `date`, `PatientContact`).
+    pub ty: String,
+    /// What the rules make of it: a category, `keep` (structure), `drop`, `reference`,
+    /// `identifier` or `contact`.
+    pub class: String,
+    /// The treatment this view gives it (`clear`, `redact`, `shift`, ...; `recode` for ids
+    /// and references that are not shown in clear).
+    pub treatment: String,
+    /// The policies that decided, or why it is treated so.
+    pub reason: String,
+}
+
 /// One FHIR de-identification run: the state shared by every resource, Bundle and NDJSON
 /// file of it (recoded ids, each patient's own values), so that ids and references agree.
 ///
@@ -169,6 +187,159 @@ impl<'v> Fhir<'v> {
     /// What the run did so far.
     pub fn summary(&self) -> &FhirSummary {
         &self.summary
+    }
+
+    /// How this view treats each element of `resource_type` (for records without
+    /// attributes): a data type the rules classify is one row, a backbone element the rules
+    /// leave open is listed element by element.
+    ///
+    /// # Errors
+    /// [`Error::Request`] for a name that is not a FHIR R4 resource type; errors of
+    /// [`View::plan`].
+    ///
+    /// # Examples
+    /// ```
+    /// use phiguard::{AccessRequest, Engine};
+    /// let engine = Engine::builder().build().unwrap();
+    /// let view = engine.view(&AccessRequest::new("a1", ["data_analyst"], "HRESCH", "fhir")).unwrap();
+    /// let rows = phiguard::fhir::Fhir::new(&view).unwrap().explain("Patient").unwrap();
+    /// let birth = rows.iter().find(|r| r.path == "birthDate").unwrap();
+    /// assert_eq!((birth.class.as_str(), birth.treatment.as_str()), ("birth_date", "generalize"));
+    /// ```
+    pub fn explain(&self, resource_type: &str) -> Result<Vec<ElementPlan>> {
+        let s = schema::schema();
+        if !s.is_resource(resource_type) {
+            return Err(Error::request(format!(
+                "`{resource_type}` is not a FHIR R4 resource type"
+            )));
+        }
+        let plan = self.view.plan(&RecordAttrs::others())?;
+        let mut rows = Vec::new();
+        let treat = |cat: &str| -> (String, String) {
+            match self.field_index(cat).and_then(|i| plan.fields.get(i)) {
+                Some(f) => (f.treatment.name().to_owned(), f.reason()),
+                None => ("redact".into(), "no field in the catalog".into()),
+            }
+        };
+        let id_cat = ids::id_category(resource_type);
+        let (t, r) = treat(id_cat);
+        rows.push(ElementPlan {
+            path: "id".into(),
+            ty: "id".into(),
+            class: id_cat.into(),
+            treatment: if t == "clear" { t } else { "recode".into() },
+            reason: r,
+        });
+        let mut stack: Vec<(String, &str, usize)> = vec![(String::new(), resource_type, 0)];
+        while let Some((prefix, owner, depth)) = stack.pop() {
+            let mut nested = Vec::new();
+            for &name in s.elements_of(owner) {
+                if matches!(name, "id" | "extension" | "modifierExtension" | "contained") {
+                    continue;
+                }
+                let Some(el) = s.element(owner, name) else {
+                    continue;
+                };
+                let path = if prefix.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{prefix}.{name}")
+                };
+                let class = self.rules.classify(owner, name, el, None);
+                // A data type the rules classify whole may still hold elements with rules of
+                // their own (`Address.postalCode` is a zip): they come after it.
+                let mut own_rules: Vec<(String, &str, rules::Class)> = Vec::new();
+                if matches!(class, Some(rules::Class::Category(_) | rules::Class::Keep))
+                    && !schema::is_primitive(el.ty)
+                {
+                    for &child in s.elements_of(el.ty) {
+                        if let (Some(c), Some(cel)) = (
+                            self.rules.element_rule(el.ty, child),
+                            s.element(el.ty, child),
+                        ) {
+                            own_rules.push((format!("{path}.{child}"), cel.ty, c.clone()));
+                        }
+                    }
+                }
+                let (class, treatment, reason) = match class {
+                    None if !schema::is_primitive(el.ty) && depth < 3 => {
+                        nested.push((path, el.ty, depth + 1));
+                        continue;
+                    }
+                    None => (
+                        "(none)".into(),
+                        "redact".into(),
+                        "no rule: deny by default".into(),
+                    ),
+                    Some(rules::Class::Keep) => {
+                        ("keep".into(), "clear".into(), "structure (rules)".into())
+                    }
+                    Some(rules::Class::Drop) => (
+                        "drop".into(),
+                        "drop".into(),
+                        "always removed (rules)".into(),
+                    ),
+                    Some(rules::Class::Open) => ("(open)".into(), "redact".into(), String::new()),
+                    Some(rules::Class::Reference) => {
+                        let (t, r) = treat("resource_id");
+                        (
+                            "reference".into(),
+                            if t == "clear" { t } else { "recode".into() },
+                            r,
+                        )
+                    }
+                    Some(rules::Class::Identifier) => {
+                        let (t, r) = treat("mrn");
+                        (
+                            "identifier".into(),
+                            t,
+                            format!("by type or system (mrn: {r})"),
+                        )
+                    }
+                    Some(rules::Class::Contact) => {
+                        let (t, r) = treat("phone");
+                        ("contact".into(), t, format!("by system (phone: {r})"))
+                    }
+                    Some(rules::Class::Category(c)) => {
+                        let (t, r) = treat(&c);
+                        (c, t, r)
+                    }
+                };
+                rows.push(ElementPlan {
+                    path,
+                    ty: el.ty.to_owned(),
+                    class,
+                    treatment,
+                    reason,
+                });
+                for (path, ty, c) in own_rules {
+                    let (class, treatment, reason) = match c {
+                        rules::Class::Category(c) => {
+                            let (t, r) = treat(&c);
+                            (c, t, r)
+                        }
+                        rules::Class::Keep => {
+                            ("keep".into(), "clear".into(), "structure (rules)".into())
+                        }
+                        rules::Class::Drop => (
+                            "drop".into(),
+                            "drop".into(),
+                            "always removed (rules)".into(),
+                        ),
+                        _ => ("reference".into(), "recode".into(), String::new()),
+                    };
+                    rows.push(ElementPlan {
+                        path,
+                        ty: ty.to_owned(),
+                        class,
+                        treatment,
+                        reason,
+                    });
+                }
+            }
+            stack.extend(nested.into_iter().rev());
+        }
+        Ok(rows)
     }
 
     pub(crate) fn field_index(&self, cat: &str) -> Option<usize> {

@@ -151,6 +151,11 @@ impl Rules {
             .cloned()
     }
 
+    /// The class an `[elements]` rule gives `owner.name`, if one does.
+    pub(crate) fn element_rule(&self, owner: &str, name: &str) -> Option<&Class> {
+        self.elements.get(&format!("{owner}.{name}"))
+    }
+
     /// The class the rules give data type `ty` itself.
     pub(crate) fn of_type(&self, ty: &str) -> Option<&Class> {
         self.types.get(ty)

@@ -21,6 +21,8 @@ pub(crate) struct Element {
 /// The element table, read once.
 pub(crate) struct Schema {
     elements: HashMap<(&'static str, &'static str), Element, Fast>,
+    /// Owner -> its elements, in the table's order.
+    names: HashMap<&'static str, Vec<&'static str>, Fast>,
     /// Owner -> its required elements (minimum cardinality 1).
     required: HashMap<&'static str, Vec<&'static str>, Fast>,
     resources: HashSet<&'static str, Fast>,
@@ -31,6 +33,8 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     let mut elements = HashMap::with_hasher(Fast::default());
     let mut resources = HashSet::with_hasher(Fast::default());
     let mut required: HashMap<&'static str, Vec<&'static str>, Fast> =
+        HashMap::with_hasher(Fast::default());
+    let mut names: HashMap<&'static str, Vec<&'static str>, Fast> =
         HashMap::with_hasher(Fast::default());
     for line in text.lines() {
         if let Some(list) = line.strip_prefix("# resources: ") {
@@ -46,11 +50,13 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
             if f.next() == Some("1") {
                 required.entry(owner).or_default().push(name);
             }
+            names.entry(owner).or_default().push(name);
             elements.insert((owner, name), Element { ty, many });
         }
     }
     Schema {
         elements,
+        names,
         required,
         resources,
     }
@@ -67,6 +73,11 @@ impl Schema {
         self.elements.get(&(owner, name)).copied()
     }
 
+    /// The elements of `owner`, in the table's order.
+    pub(crate) fn elements_of(&self, owner: &str) -> &[&'static str] {
+        self.names.get(owner).map_or(&[], Vec::as_slice)
+    }
+
     /// The required elements of `owner`.
     pub(crate) fn required(&self, owner: &str) -> &[&'static str] {
         self.required.get(owner).map_or(&[], Vec::as_slice)
@@ -79,7 +90,7 @@ impl Schema {
 
     /// Whether `owner` has any element at all (a known type).
     pub(crate) fn knows_type(&self, owner: &str) -> bool {
-        self.elements.keys().any(|(o, _)| *o == owner)
+        self.names.contains_key(owner)
     }
 }
 
