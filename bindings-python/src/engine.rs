@@ -113,6 +113,7 @@ impl Engine {
                     Some(t) => Some(source_of(t, "<detectors>")?),
                     None => d.detectors,
                 },
+                fhir_rules: d.fhir_rules,
             };
             Ok(Engine {
                 inner: phiguard::Engine::builder()

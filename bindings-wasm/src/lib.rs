@@ -70,6 +70,9 @@ pub struct PackInput {
     /// Custom free-text detectors TOML.
     #[tsify(optional)]
     pub detectors: Option<String>,
+    /// FHIR rules TOML (`fhir/rules.toml`): how FHIR elements map to categories.
+    #[tsify(optional)]
+    pub fhir_rules: Option<String>,
     /// Caps on hostile input; each one left out keeps its default.
     #[tsify(optional)]
     pub limits: Option<Limits>,
@@ -377,6 +380,7 @@ impl Engine {
             categories: one(input.categories, "categories", d.categories),
             catalogs: many(input.catalogs, "catalogs", d.catalogs),
             detectors: one(input.detectors, "detectors", d.detectors),
+            fhir_rules: one(input.fhir_rules, "fhirRules", d.fhir_rules),
         };
         let limits = input.limits.unwrap_or_default().to_core()?;
         Ok(Engine {

@@ -561,8 +561,9 @@ fn explain(a: &ExplainArgs) -> Result<(), Error> {
 fn check(policies: Option<&Path>) -> Result<(), Error> {
     let engine = load_engine(policies)?;
     let p = engine.pack();
+    phiguard::fhir::check_rules(p)?;
     println!(
-        "ok: {} policies, {} categories, {} catalogs ({}), roles: {}; purposes: {}",
+        "ok: {} policies, {} categories, {} catalogs ({}), roles: {}; purposes: {}{}",
         p.policy_count(),
         p.categories().iter().count(),
         p.catalogs().len(),
@@ -572,7 +573,12 @@ fn check(policies: Option<&Path>) -> Result<(), Error> {
             .collect::<Vec<_>>()
             .join(", "),
         p.roles().join(", "),
-        p.purposes().join(", ")
+        p.purposes().join(", "),
+        if p.fhir_rules().is_some() {
+            "; FHIR rules checked"
+        } else {
+            ""
+        }
     );
     Ok(())
 }

@@ -446,3 +446,43 @@ fn bulk_ndjson_in_one_run() {
     );
     assert!(docs.len() > 7000 && phi.len() > 50 && refs > 10_000);
 }
+
+/// A pack brings its own FHIR rules (`fhir/rules.toml`): checked against the R4 element
+/// table and the pack's categories, and used in place of the default ones.
+#[test]
+fn a_packs_own_rules_are_checked_and_used() {
+    use phiguard::{PackSources, Source};
+    let with = |rules: &str| {
+        let mut src = PackSources::default_pack();
+        src.fhir_rules = Some(Source::new("my/rules.toml", rules));
+        Engine::builder().sources(src).build().unwrap()
+    };
+    let bad =
+        with("[types]\nHumanName = \"keep\"\n\n[elements]\n\"Patient.nickname\" = \"name\"\n");
+    let e = phiguard::fhir::check_rules(bad.pack())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("my/rules.toml:5") && e.contains("Patient.nickname"),
+        "{e}"
+    );
+    let nom = with("[types]\nHumanName = \"nom\"\n");
+    let e = phiguard::fhir::check_rules(nom.pack())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`nom` is not a category"), "{e}");
+
+    // Names kept as structure by this pack; nothing else has a rule, so it is redacted.
+    let engine = with("[types]\nHumanName = \"keep\"\n");
+    let view = view(&engine, "data_analyst", "HRESCH");
+    let mut run = Fhir::new(&view).unwrap();
+    let mut p = serde_json::json!({"resourceType": "Patient", "id": "p1",
+        "name": [{"family": "Quarrie"}], "birthDate": "1980-04-02"});
+    run.apply(&mut p, "<test>").unwrap();
+    assert_eq!(p["name"][0]["family"], "Quarrie");
+    assert!(p.get("birthDate").is_none());
+    assert_eq!(
+        run.summary().unknown_elements.get("Patient.birthDate"),
+        Some(&1)
+    );
+}

@@ -119,6 +119,11 @@ impl View {
         self.key.as_ref()
     }
 
+    /// The pack's FHIR rules (`fhir/rules.toml`), if it has them.
+    pub(crate) fn fhir_rules(&self) -> Option<&crate::Source> {
+        self.pack.fhir_rules()
+    }
+
     /// The pack's detector when it configures custom detectors.
     pub(crate) fn custom_detector(&self) -> Option<&crate::text::Detector> {
         self.pack.custom_detector()

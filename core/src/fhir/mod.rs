@@ -40,6 +40,21 @@ use ids::{IdMap, Ref, parse_ref};
 use rules::Rules;
 use walk::{Walk, add_labels, prune};
 
+/// Checks a pack's FHIR rules against the FHIR R4 element table and the pack's categories
+/// (what `phiguard check` runs); a pack without rules passes.
+///
+/// # Errors
+/// [`Error::Catalog`] naming the rules file and line of the first bad key or value.
+pub fn check_rules(pack: &crate::Pack) -> Result<()> {
+    match pack.fhir_rules() {
+        Some(src) => Rules::parse(&src.text, &src.name, &|c| {
+            pack.categories().get(c).is_some()
+        })
+        .map(drop),
+        None => Ok(()),
+    }
+}
+
 /// Whether `name` is a FHIR R4 resource type (`Patient`, `Bundle`).
 ///
 /// # Examples
@@ -135,7 +150,7 @@ impl std::fmt::Debug for Fhir<'_> {
 
 impl<'v> Fhir<'v> {
     /// A run for `view`, whose catalog must name its fields by category (the pack's `fhir`
-    /// catalog does), with the pack's FHIR rules.
+    /// catalog does), with the pack's FHIR rules (`fhir/rules.toml`).
     ///
     /// # Errors
     /// [`Error::Catalog`] when the rules name a category the catalog has no field for, or
@@ -148,11 +163,13 @@ impl<'v> Fhir<'v> {
             .enumerate()
             .map(|(i, f)| (f.name.clone(), i))
             .collect();
-        let rules = Rules::parse(
-            include_str!("../../../policies/fhir/rules.toml"),
-            "policies/fhir/rules.toml",
-            &|c| fields.contains_key(c),
-        )?;
+        let Some(src) = view.fhir_rules() else {
+            return Err(Error::catalog(
+                Location::at("fhir/rules.toml", 0, 0),
+                "the pack has no FHIR rules (fhir/rules.toml)",
+            ));
+        };
+        let rules = Rules::parse(&src.text, &src.name, &|c| fields.contains_key(c))?;
         for c in [
             "patient_id",
             "encounter_id",

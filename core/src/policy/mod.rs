@@ -121,6 +121,9 @@ pub struct PackSources {
     pub catalogs: Vec<Source>,
     /// Custom free-text detectors (`detectors.toml`), optional.
     pub detectors: Option<Source>,
+    /// How FHIR elements map to categories (`fhir/rules.toml`), optional: without it the
+    /// pack cannot treat FHIR.
+    pub fhir_rules: Option<Source>,
 }
 
 macro_rules! pack_file {
@@ -155,11 +158,13 @@ impl PackSources {
                 pack_file!("catalogs/fhir.toml"),
             ],
             detectors: Some(pack_file!("detectors.toml")),
+            fhir_rules: Some(pack_file!("fhir/rules.toml")),
         }
     }
 
     /// Reads a pack directory: `schema.cedarschema`, `entities.json`, `categories.toml`,
-    /// every `*.cedar`, `catalogs/*.toml` and, when present, `detectors.toml`. Files are read
+    /// every `*.cedar`, `catalogs/*.toml` and, when present, `detectors.toml` and
+    /// `fhir/rules.toml`. Files are read
     /// in name order, so the same directory gives the same sources.
     ///
     /// # Errors
@@ -186,7 +191,13 @@ impl PackSources {
             Vec::new()
         };
         let detectors = dir.join("detectors.toml");
+        let fhir_rules = dir.join("fhir").join("rules.toml");
         Ok(PackSources {
+            fhir_rules: if fhir_rules.is_file() {
+                Some(read(&fhir_rules)?)
+            } else {
+                None
+            },
             detectors: if detectors.is_file() {
                 Some(read(&detectors)?)
             } else {

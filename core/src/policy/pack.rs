@@ -34,6 +34,8 @@ pub struct Pack {
     field_scope: Arc<HashMap<String, HashSet<EntityUid>>>,
     /// Built-in plus custom detectors, when the pack configures custom ones.
     custom_detector: Option<Arc<crate::text::Detector>>,
+    /// The FHIR rules' text, parsed by the `fhir` module when a FHIR run starts.
+    fhir_rules: Option<Source>,
 }
 
 impl Pack {
@@ -68,6 +70,7 @@ impl Pack {
             catalogs,
             field_scope: Arc::new(known.field_scope),
             custom_detector,
+            fhir_rules: src.fhir_rules.clone(),
         })
     }
 
@@ -79,6 +82,11 @@ impl Pack {
     /// The pack's detector when it configures custom detectors (`None`: the built-in one).
     pub(crate) fn custom_detector(&self) -> Option<&crate::text::Detector> {
         self.custom_detector.as_deref()
+    }
+
+    /// The pack's FHIR rules (`fhir/rules.toml`), if it has them.
+    pub fn fhir_rules(&self) -> Option<&Source> {
+        self.fhir_rules.as_ref()
     }
 
     pub(crate) fn push_catalog(&mut self, catalog: Catalog) {
