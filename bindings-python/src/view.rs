@@ -235,6 +235,27 @@ impl View {
         })
     }
 
+    /// :meth:`deidentify_fhir` on JSON text (a resource or a Bundle), returning compact JSON
+    /// text: the same bytes in every runtime (Rust, Python, WASM) for the same pack, key and
+    /// input.
+    fn deidentify_fhir_json(&self, py: Python<'_>, text: &str) -> PyResult<String> {
+        guarded(|| {
+            let mut value: Value = serde_json::from_str(text)
+                .map_err(|e| to_py(phiguard::Error::malformed_json("<fhir>", 1, &e)))?;
+            let name = if self.fixed_catalog {
+                self.request.catalog.clone()
+            } else {
+                "fhir".to_owned()
+            };
+            let view = self.core(&name)?;
+            py.detach(|| -> phiguard::Result<()> {
+                phiguard::fhir::Fhir::new(&view)?.apply(&mut value, "<fhir>")
+            })
+            .map_err(to_py)?;
+            serde_json::to_string(&value).map_err(|e| input_err("<fhir>", e.to_string()))
+        })
+    }
+
     /// De-identifies many records (an iterable of dicts) on all cores; returns a list in the
     /// same order. The catalog is chosen from the first record's keys when not fixed.
     fn apply_many<'py>(

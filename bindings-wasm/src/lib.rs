@@ -583,6 +583,17 @@ impl View {
         to_js(&value)
     }
 
+    /// `applyFhir` on JSON text (a resource or a Bundle); returns compact JSON text, byte for
+    /// byte what the Rust and Python runtimes return.
+    #[wasm_bindgen(js_name = applyFhirJson)]
+    pub fn apply_fhir_json(&self, text: &str) -> Result<String, JsValue> {
+        let mut value = parse_record(text, "<fhir>")?;
+        phiguard::fhir::Fhir::new(&self.inner)
+            .and_then(|mut run| run.apply(&mut value, "<fhir>"))
+            .map_err(|e| js_err(&e))?;
+        serde_json::to_string(&value).map_err(|e| input_err("<fhir>", e.to_string()))
+    }
+
     /// De-identifies an array of records; returns the treated copies in order.
     #[wasm_bindgen(js_name = applyMany, unchecked_return_type = "Record<string, unknown>[]")]
     pub fn apply_many(

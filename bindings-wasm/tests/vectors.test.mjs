@@ -27,15 +27,18 @@ for (const file of files) {
       asOfYear: r.as_of_year,
       key: vf.key_hex ?? undefined,
     });
+    const fhir = vf.catalog === "fhir";
+    const applyJson = (t) => (fhir ? view.applyFhirJson(t) : view.applyJson(t));
+    const apply = (o) => (fhir ? view.applyFhir(o) : view.apply(o));
     for (const c of vf.cases) {
       const input = JSON.stringify(c.input);
       if (c.error_code) {
-        assert.throws(() => view.applyJson(input), (e) => e.code === c.error_code, c.name);
+        assert.throws(() => applyJson(input), (e) => e.code === c.error_code, c.name);
         continue;
       }
       // serde_json's compact form is JSON.stringify's: same order, same escapes.
-      assert.equal(view.applyJson(input), JSON.stringify(c.expected), `${vf.name} / ${c.name}`);
-      assert.deepEqual(view.apply(c.input), c.expected, `${vf.name} / ${c.name}`);
+      assert.equal(applyJson(input), JSON.stringify(c.expected), `${vf.name} / ${c.name}`);
+      assert.deepEqual(apply(c.input), c.expected, `${vf.name} / ${c.name}`);
     }
   });
 }
