@@ -120,7 +120,7 @@ impl View {
     }
 
     /// The pack's FHIR rules (`fhir/rules.toml`), if it has them.
-    pub(crate) fn fhir_rules(&self) -> Option<&crate::Source> {
+    pub(crate) fn fhir_rules(&self) -> Option<&crate::policy::Source> {
         self.pack.fhir_rules()
     }
 

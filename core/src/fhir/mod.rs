@@ -45,7 +45,7 @@ use walk::{Walk, add_labels, prune};
 ///
 /// # Errors
 /// [`Error::Catalog`] naming the rules file and line of the first bad key or value.
-pub fn check_rules(pack: &crate::Pack) -> Result<()> {
+pub fn check_rules(pack: &crate::policy::Pack) -> Result<()> {
     match pack.fhir_rules() {
         Some(src) => Rules::parse(&src.text, &src.name, &|c| {
             pack.categories().get(c).is_some()
