@@ -160,6 +160,14 @@ impl View {
         self.core(&name)
     }
 
+    /// The view of the pack's `fhir` catalog, unless the view's catalog was given.
+    fn core_for_fhir(&self) -> PyResult<Arc<phiguard::View>> {
+        if self.fixed_catalog {
+            return self.core(&self.request.catalog);
+        }
+        self.core("fhir")
+    }
+
     fn flush_audit(&self) -> PyResult<()> {
         if let Some((_, log)) = &self.audit {
             log.flush().map_err(to_py)?;
@@ -209,20 +217,9 @@ impl View {
             } else {
                 vec![to_json(doc, &mut String::new(), 0)?]
             };
-            let name = if self.fixed_catalog {
-                self.request.catalog.clone()
-            } else {
-                "fhir".to_owned()
-            };
-            let view = self.core(&name)?;
-            py.detach(|| -> phiguard::Result<()> {
-                let mut run = phiguard::fhir::Fhir::new(&view)?;
-                for (i, d) in docs.iter_mut().enumerate() {
-                    run.apply(d, &format!("<fhir>[{i}]"))?;
-                }
-                Ok(())
-            })
-            .map_err(to_py)?;
+            let view = self.core_for_fhir()?;
+            py.detach(|| phiguard::fhir::Fhir::new(&view)?.apply_all(&mut docs, "<fhir>"))
+                .map_err(to_py)?;
             if many {
                 let out = PyList::empty(py);
                 for d in &docs {
@@ -242,12 +239,7 @@ impl View {
         guarded(|| {
             let mut value: Value = serde_json::from_str(text)
                 .map_err(|e| to_py(phiguard::Error::malformed_json("<fhir>", 1, &e)))?;
-            let name = if self.fixed_catalog {
-                self.request.catalog.clone()
-            } else {
-                "fhir".to_owned()
-            };
-            let view = self.core(&name)?;
+            let view = self.core_for_fhir()?;
             py.detach(|| -> phiguard::Result<()> {
                 phiguard::fhir::Fhir::new(&view)?.apply(&mut value, "<fhir>")
             })

@@ -570,16 +570,12 @@ impl View {
     pub fn apply_fhir(&self, doc: JsValue) -> Result<JsValue, JsValue> {
         let text = stringify(&doc, "<fhir>")?;
         let mut value = parse_record(&text, "<fhir>")?;
-        let mut run = phiguard::fhir::Fhir::new(&self.inner).map_err(|e| js_err(&e))?;
-        match &mut value {
-            serde_json::Value::Array(items) => {
-                for (i, d) in items.iter_mut().enumerate() {
-                    run.apply(d, &format!("<fhir>[{i}]"))
-                        .map_err(|e| js_err(&e))?;
-                }
-            }
-            one => run.apply(one, "<fhir>").map_err(|e| js_err(&e))?,
-        }
+        phiguard::fhir::Fhir::new(&self.inner)
+            .and_then(|mut run| match &mut value {
+                serde_json::Value::Array(items) => run.apply_all(items, "<fhir>"),
+                one => run.apply(one, "<fhir>"),
+            })
+            .map_err(|e| js_err(&e))?;
         to_js(&value)
     }
 

@@ -471,6 +471,28 @@ pub(crate) fn usual_purpose(role: &str) -> &'static str {
     }
 }
 
+impl ExplainArgs {
+    /// The request `explain` asks for `role`: its purpose (the role's usual one unless
+    /// `--purpose`), a fixed user and reference year.
+    fn request(&self, role: &str, catalog: &str) -> (String, AccessRequest) {
+        let purpose = self
+            .purpose
+            .clone()
+            .unwrap_or_else(|| usual_purpose(role).to_owned());
+        let request = AccessRequest {
+            break_glass_reason: self.break_glass_reason.clone(),
+            as_of_year: Some(2000),
+            ..AccessRequest::new(
+                "explain-user",
+                [role.to_owned()],
+                purpose.clone(),
+                catalog.to_owned(),
+            )
+        };
+        (purpose, request)
+    }
+}
+
 fn explain(a: &ExplainArgs) -> Result<(), Error> {
     if let Some(ty) = &a.fhir {
         return explain_fhir(a, ty);
@@ -496,20 +518,7 @@ fn explain(a: &ExplainArgs) -> Result<(), Error> {
     };
     let mut columns = Vec::new();
     for role in &roles {
-        let purpose = a
-            .purpose
-            .clone()
-            .unwrap_or_else(|| usual_purpose(role).to_owned());
-        let request = AccessRequest {
-            break_glass_reason: a.break_glass_reason.clone(),
-            as_of_year: Some(2000),
-            ..AccessRequest::new(
-                "explain-user",
-                [role.clone()],
-                purpose.clone(),
-                catalog.clone(),
-            )
-        };
+        let (purpose, request) = a.request(role, &catalog);
         let plan = engine
             .view(&request)?
             .with_key(KeyRing::from_bytes(&[0u8; 32])?)
@@ -802,20 +811,7 @@ fn explain_fhir(a: &ExplainArgs, ty: &str) -> Result<(), Error> {
     }
     let mut out = std::io::stdout().lock();
     for role in &a.role {
-        let purpose = a
-            .purpose
-            .clone()
-            .unwrap_or_else(|| usual_purpose(role).to_owned());
-        let request = AccessRequest {
-            break_glass_reason: a.break_glass_reason.clone(),
-            as_of_year: Some(2000),
-            ..AccessRequest::new(
-                "explain-user",
-                [role.clone()],
-                purpose.clone(),
-                catalog.clone(),
-            )
-        };
+        let (purpose, request) = a.request(role, &catalog);
         let view = engine.view(&request)?;
         let rows = phiguard::fhir::Fhir::new(&view)?.explain(ty)?;
         if a.json {

@@ -20,8 +20,8 @@ pub(crate) fn id_category(resource_type: &str) -> &'static str {
 /// How ids come out of a run.
 #[derive(Debug, Default)]
 pub(crate) struct IdMap {
-    /// `(category, original id)` -> new id.
-    map: HashMap<(&'static str, String), String>,
+    /// Category -> original id -> new id (looked up per reference without a key copy).
+    map: HashMap<&'static str, HashMap<String, String>>,
     /// Codes handed out so far (ids recoded in order of first appearance).
     next: u64,
 }
@@ -55,7 +55,7 @@ impl IdMap {
         if matches!(treatment, Treatment::Clear) {
             return Some((id.to_owned(), IdOutcome::Clear));
         }
-        if let Some(new) = self.map.get(&(cat, id.to_owned())) {
+        if let Some(new) = self.map.get(cat).and_then(|m| m.get(id)) {
             return Some((new.clone(), IdOutcome::Recoded));
         }
         let new = match treatment {
@@ -76,7 +76,10 @@ impl IdMap {
                 uuid_from_hex(&format!("{:032x}", self.next))
             }
         };
-        self.map.insert((cat, id.to_owned()), new.clone());
+        self.map
+            .entry(cat)
+            .or_default()
+            .insert(id.to_owned(), new.clone());
         Some((new, IdOutcome::Recoded))
     }
 }

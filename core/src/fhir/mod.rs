@@ -384,6 +384,18 @@ impl<'v> Fhir<'v> {
         Ok(())
     }
 
+    /// [`Fhir::apply`] on each of `docs` in turn, within this run; document `i` is
+    /// `source[i]` in errors.
+    ///
+    /// # Errors
+    /// The first error of [`Fhir::apply`].
+    pub fn apply_all(&mut self, docs: &mut [Value], source: &str) -> Result<()> {
+        for (i, d) in docs.iter_mut().enumerate() {
+            self.apply(d, &format!("{source}[{i}]"))?;
+        }
+        Ok(())
+    }
+
     /// Reads ids, types and each Patient's own values from `doc` (a resource or a Bundle)
     /// before it is treated.
     fn learn(&mut self, doc: &Value) {

@@ -57,8 +57,8 @@ struct RulesFile {
 #[derive(Debug)]
 pub(crate) struct Rules {
     types: HashMap<String, Class>,
-    /// `Owner.element` -> class.
-    elements: HashMap<String, Class>,
+    /// Owner -> element -> class (looked up per element walked, without building a key).
+    elements: HashMap<String, HashMap<String, Class>>,
     pub(crate) extensions: HashMap<String, Class>,
 }
 
@@ -110,7 +110,7 @@ impl Rules {
             }
             types.insert(ty.clone(), check_value(ty, v)?);
         }
-        let mut elements = HashMap::new();
+        let mut elements: HashMap<String, HashMap<String, Class>> = HashMap::new();
         for (path, v) in &file.elements {
             let Some((owner, name)) = path.split_once('.') else {
                 return Err(err(path, format!("`{path}`: write Owner.element")));
@@ -121,7 +121,10 @@ impl Rules {
                     format!("`{path}` is not an element of FHIR R4 (owner `{owner}`)"),
                 ));
             }
-            elements.insert(path.clone(), check_value(path, v)?);
+            elements
+                .entry(owner.to_owned())
+                .or_default()
+                .insert(name.to_owned(), check_value(path, v)?);
         }
         let mut extensions = HashMap::new();
         for (url, v) in &file.extensions {
@@ -143,9 +146,7 @@ impl Rules {
         el: Element,
         inherited: Option<&Class>,
     ) -> Option<Class> {
-        let key = format!("{owner}.{name}");
-        self.elements
-            .get(&key)
+        self.element_rule(owner, name)
             .or_else(|| self.types.get(el.ty))
             .or(inherited)
             .cloned()
@@ -153,7 +154,7 @@ impl Rules {
 
     /// The class an `[elements]` rule gives `owner.name`, if one does.
     pub(crate) fn element_rule(&self, owner: &str, name: &str) -> Option<&Class> {
-        self.elements.get(&format!("{owner}.{name}"))
+        self.elements.get(owner)?.get(name)
     }
 
     /// The class the rules give data type `ty` itself.

@@ -205,11 +205,6 @@ impl<'a, 'v> Walk<'a, 'v> {
                 _ if *class == Class::Open => None,
                 _ => Some(class.clone()),
             };
-            let inherited = match (&inherited, k.as_str()) {
-                // The reference string of a Reference; its display is classified by rule.
-                (Some(Class::Reference), "reference") => Some(Class::Reference),
-                _ => inherited,
-            };
             if ty == "Reference" && k == "reference" {
                 self.reference_string(child)?;
             } else {
@@ -325,15 +320,17 @@ impl<'a, 'v> Walk<'a, 'v> {
 
     /// The new id of `id` in category `cat`, `None` when it cannot be shown.
     fn recode(&mut self, cat: &'static str, id: &str) -> Result<Option<String>> {
+        // The plan is borrowed apart from the run, so the treatment needs no copy.
+        let plan = self.plan;
         let Some(t) = self
             .field(cat)
-            .and_then(|i| self.plan.fields.get(i))
-            .map(|f| f.treatment.clone())
+            .and_then(|i| plan.fields.get(i))
+            .map(|f| &f.treatment)
         else {
             return Ok(None);
         };
         let key = self.run.view.key();
-        let Some((new, outcome)) = self.run.ids.rewrite(cat, id, &t, key) else {
+        let Some((new, outcome)) = self.run.ids.rewrite(cat, id, t, key) else {
             return Err(Error::key(format!(
                 "pseudonymizing `{cat}` ids needs a key (pass a key file)"
             )));
