@@ -23,7 +23,7 @@ mod rules;
 mod schema;
 mod walk;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 
@@ -72,13 +72,33 @@ pub fn is_resource_type(name: &str) -> bool {
 pub struct FhirSummary {
     /// Resources released, by type (Bundles and contained resources included).
     pub resources: BTreeMap<String, u64>,
-    /// Resources withheld (a `modifierExtension` no rule knows), by type.
+    /// Resources withheld (a `modifierExtension` no rule knows, or an error in it under
+    /// [`OnError::Withhold`]), by type.
     pub withheld: BTreeMap<String, u64>,
+    /// Why each resource withheld for an error was (file, line or entry, element path and
+    /// message; never a value), at most [`MAX_REPORTED`] of them.
+    pub withheld_errors: Vec<String>,
     /// Values treated.
     pub treated: u64,
     /// Elements no rule classifies, redacted (deny by default), by `Owner.element` (a path
     /// of the FHIR element table, never a value).
     pub unknown_elements: BTreeMap<String, u64>,
+}
+
+/// The most withheld-resource errors a summary lists (the counts cover all).
+pub const MAX_REPORTED: usize = 1000;
+
+/// What a run does with a resource it cannot treat (a malformed Bundle entry, an element
+/// of the wrong shape, a value its treatment cannot treat under `untreatable = "error"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OnError {
+    /// The run stops with the located error and writes nothing (the default).
+    #[default]
+    Stop,
+    /// Just that resource (a Bundle entry, an NDJSON line, a document) is withheld and the
+    /// error is reported in [`FhirSummary::withheld_errors`].
+    Withhold,
 }
 
 /// How a view treats one element of a resource type (`phiguard explain --fhir TYPE`).
@@ -136,6 +156,9 @@ pub struct Fhir<'v> {
     patients: HashMap<String, Vec<(&'static str, String)>>,
     terms: HashMap<String, Arc<RecordTerms>>,
     summary: FhirSummary,
+    on_error: OnError,
+    /// Errors of resources withheld in the document being treated (located when it ends).
+    pending: Vec<(String, Error)>,
 }
 
 impl std::fmt::Debug for Fhir<'_> {
@@ -198,7 +221,16 @@ impl<'v> Fhir<'v> {
             patients: HashMap::new(),
             terms: HashMap::new(),
             summary: FhirSummary::default(),
+            on_error: OnError::Stop,
+            pending: Vec::new(),
         })
+    }
+
+    /// The run with `on_error` for resources it cannot treat.
+    #[must_use]
+    pub fn on_error(mut self, on_error: OnError) -> Self {
+        self.on_error = on_error;
+        self
     }
 
     /// What the run did so far.
@@ -375,13 +407,29 @@ impl<'v> Fhir<'v> {
     /// [`Error::Input`] naming `source` and the element path for a document that is not a
     /// FHIR resource; [`Error::Key`] when a treatment needs a key the view lacks.
     pub fn apply(&mut self, doc: &mut Value, source: &str) -> Result<()> {
+        self.apply_at(doc, source, 0)
+    }
+
+    /// [`Fhir::apply`] for the document on `line` of `source` (0: a whole file).
+    fn apply_at(&mut self, doc: &mut Value, source: &str, line: u64) -> Result<()> {
         self.learn(doc);
-        self.apply_resource_inner(doc, "", false)
-            .map_err(|e| relocate(e, source))?;
+        let res = self.apply_resource_inner(doc, "", false).map(drop);
+        for (ty, e) in std::mem::take(&mut self.pending) {
+            self.withhold(&ty, &relocate(e, source, line));
+        }
+        res.map_err(|e| relocate(e, source, line))?;
         if !prune(doc) {
             *doc = Value::Null;
         }
         Ok(())
+    }
+
+    /// Counts a resource of type `ty` withheld for `e`.
+    fn withhold(&mut self, ty: &str, e: &Error) {
+        *self.summary.withheld.entry(ty.to_owned()).or_default() += 1;
+        if self.summary.withheld_errors.len() < MAX_REPORTED {
+            self.summary.withheld_errors.push(e.to_string());
+        }
     }
 
     /// [`Fhir::apply`] on each of `docs` in turn, within this run; document `i` is
@@ -443,8 +491,43 @@ impl<'v> Fhir<'v> {
         }
     }
 
-    /// Treats one resource (top level, a Bundle entry or a contained resource) in place.
-    fn apply_resource_inner(&mut self, v: &mut Value, path: &str, contained: bool) -> Result<()> {
+    /// Treats one resource (top level, a Bundle entry or a contained resource) in place;
+    /// under [`OnError::Withhold`] a resource that fails is removed and its error kept for
+    /// the summary.
+    ///
+    /// Returns the labels the resource got (a container carries its contained resources').
+    fn apply_resource_inner(
+        &mut self,
+        v: &mut Value,
+        path: &str,
+        contained: bool,
+    ) -> Result<BTreeSet<&'static str>> {
+        match self.treat_resource(v, path, contained) {
+            // A contained resource fails with its container: removing it alone would leave
+            // the container's `#id` references dangling.
+            Err(e @ (Error::Input { .. } | Error::Catalog { .. }))
+                if self.on_error == OnError::Withhold && !contained =>
+            {
+                let ty = v
+                    .get("resourceType")
+                    .and_then(Value::as_str)
+                    .filter(|t| schema::schema().is_resource(t))
+                    .unwrap_or("(not a resource)")
+                    .to_owned();
+                *v = Value::Null;
+                self.pending.push((ty, e));
+                Ok(BTreeSet::new())
+            }
+            other => other,
+        }
+    }
+
+    fn treat_resource(
+        &mut self,
+        v: &mut Value,
+        path: &str,
+        contained: bool,
+    ) -> Result<BTreeSet<&'static str>> {
         let at = || {
             let l = Location::at("", 0, 0);
             if path.is_empty() {
@@ -477,7 +560,7 @@ impl<'v> Fhir<'v> {
         {
             *self.summary.withheld.entry(rtype).or_default() += 1;
             *v = Value::Null;
-            return Ok(());
+            return Ok(BTreeSet::new());
         }
         let patient = resource_patient(res, &rtype, &self.owners);
         let attrs = self.attrs(res, patient.as_deref());
@@ -500,7 +583,7 @@ impl<'v> Fhir<'v> {
         self.summary.treated += treated;
         add_labels(res, &labels);
         *self.summary.resources.entry(rtype).or_default() += 1;
-        Ok(())
+        Ok(labels)
     }
 
     /// The record attributes of a resource: its `meta.security` labels and
@@ -641,11 +724,13 @@ fn patient_values(p: &Value) -> Vec<(&'static str, String)> {
     out
 }
 
-/// `e` located in `source` (the walk knows only element paths).
-fn relocate(e: Error, source: &str) -> Error {
+/// `e` located in `source` at `line` (0: keep the error's own; the walk knows only element
+/// paths).
+fn relocate(e: Error, source: &str, line: u64) -> Error {
     match e {
         Error::Input { location, message } => {
-            let mut l = Location::at(source, location.line, location.column);
+            let line = if line == 0 { location.line } else { line };
+            let mut l = Location::at(source, line, location.column);
             if let Some(f) = location.field {
                 l = l.with_field(f.as_str());
             }
@@ -697,18 +782,18 @@ pub fn deidentify_ndjson<R: BufRead, W: Write>(
         if line.trim().is_empty() {
             continue;
         }
-        let mut v: Value =
-            serde_json::from_str(&line).map_err(|e| Error::malformed_json(source, n, &e))?;
-        run.apply(&mut v, source).map_err(|e| match e {
-            Error::Input { location, message } => {
-                let mut l = Location::line(source, n);
-                if let Some(f) = location.field {
-                    l = l.with_field(f.as_str());
+        let mut v: Value = match serde_json::from_str(&line) {
+            Ok(v) => v,
+            Err(e) => {
+                let e = Error::malformed_json(source, n, &e);
+                if run.on_error == OnError::Withhold {
+                    run.withhold("(not a resource)", &e);
+                    continue;
                 }
-                Error::input(l, message)
+                return Err(e);
             }
-            other => other,
-        })?;
+        };
+        run.apply_at(&mut v, source, n)?;
         if v.is_null() {
             continue;
         }

@@ -85,8 +85,29 @@ pub(crate) fn narrative(w: &mut Walk<'_, '_>, obj: &mut Map<String, Value>) -> R
     if removed {
         w.labels.insert("REDACTED");
     }
+    if !has_text(&out) {
+        // FHIR wants a narrative with some text (txt-2): one left with none goes whole.
+        obj.clear();
+        return Ok(());
+    }
     obj.insert("div".into(), Value::String(out));
     Ok(())
+}
+
+/// Whether XHTML `div` holds any text outside its tags.
+fn has_text(div: &str) -> bool {
+    let mut in_tag = false;
+    div.chars().any(|c| match c {
+        '<' => {
+            in_tag = true;
+            false
+        }
+        '>' => {
+            in_tag = false;
+            false
+        }
+        c => !in_tag && !c.is_whitespace(),
+    })
 }
 
 /// Scrubs one text piece of a narrative into `out`; `true` when it was removed whole.

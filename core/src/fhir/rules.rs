@@ -42,9 +42,37 @@ impl Class {
     }
 }
 
+/// What happens to an element no rule classifies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Unclassified {
+    /// Redacted and counted as unknown (deny by default).
+    #[default]
+    Redact,
+    /// Shown as is (a pack that lists what it treats, as other anonymizers' configurations
+    /// do, rather than what it shows).
+    Keep,
+}
+
+/// What happens to a value its treatment cannot treat (a number's buckets on a name).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Untreatable {
+    /// The value is redacted (fails closed).
+    #[default]
+    Redact,
+    /// The resource fails with a located error (withheld or stopping the run, as the caller
+    /// chose).
+    Error,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RulesFile {
+    #[serde(default)]
+    unclassified: Unclassified,
+    #[serde(default)]
+    untreatable: Untreatable,
     #[serde(default)]
     types: HashMap<String, String>,
     #[serde(default)]
@@ -59,7 +87,14 @@ pub(crate) struct Rules {
     types: HashMap<String, Class>,
     /// Owner -> element -> class (looked up per element walked, without building a key).
     elements: HashMap<String, HashMap<String, Class>>,
+    /// Resource type -> element path below it (`name.period.start`) -> class: rules for
+    /// one place in one resource type, before any rule by owner or type.
+    paths: HashMap<String, HashMap<String, Class>>,
     pub(crate) extensions: HashMap<String, Class>,
+    /// The class of an extension no URL rule names (`"*"` in `[extensions]`).
+    pub(crate) other_extensions: Option<Class>,
+    pub(crate) unclassified: Unclassified,
+    pub(crate) untreatable: Untreatable,
 }
 
 /// The line of `source` that holds `key` first, for errors.
@@ -111,10 +146,40 @@ impl Rules {
             types.insert(ty.clone(), check_value(ty, v)?);
         }
         let mut elements: HashMap<String, HashMap<String, Class>> = HashMap::new();
+        let mut paths: HashMap<String, HashMap<String, Class>> = HashMap::new();
         for (path, v) in &file.elements {
             let Some((owner, name)) = path.split_once('.') else {
                 return Err(err(path, format!("`{path}`: write Owner.element")));
             };
+            if name.contains('.') {
+                // `Resource.a.b.c`: a path below a resource type, followed through the
+                // element table.
+                if !s.is_resource(owner) {
+                    return Err(err(
+                        path,
+                        format!("`{path}`: a longer path must start at a resource type"),
+                    ));
+                }
+                let mut ty = owner.to_owned();
+                for step in name.split('.') {
+                    match s.element(&ty, step) {
+                        Some(el) => ty = el.ty.to_owned(),
+                        None => {
+                            return Err(err(
+                                path,
+                                format!(
+                                    "`{path}` is not an element path of FHIR R4 (no `{step}` in `{ty}`)"
+                                ),
+                            ));
+                        }
+                    }
+                }
+                paths
+                    .entry(owner.to_owned())
+                    .or_default()
+                    .insert(name.to_owned(), check_value(path, v)?);
+                continue;
+            }
             if s.element(owner, name).is_none() {
                 return Err(err(
                     path,
@@ -127,14 +192,43 @@ impl Rules {
                 .insert(name.to_owned(), check_value(path, v)?);
         }
         let mut extensions = HashMap::new();
+        let mut other_extensions = None;
         for (url, v) in &file.extensions {
-            extensions.insert(url.clone(), check_value(url, v)?);
+            let class = check_value(url, v)?;
+            if url == "*" {
+                other_extensions = Some(class);
+            } else {
+                extensions.insert(url.clone(), class);
+            }
         }
         Ok(Rules {
             types,
             elements,
+            paths,
             extensions,
+            other_extensions,
+            unclassified: file.unclassified,
+            untreatable: file.untreatable,
         })
+    }
+
+    /// The class a path rule gives element `path` (`name.period`) of resource type `rtype`.
+    pub(crate) fn path_rule(&self, rtype: &str, path: &str) -> Option<&Class> {
+        self.paths.get(rtype)?.get(path)
+    }
+
+    /// Whether a rule names something below `path` of `rtype` (a path rule under it) or
+    /// inside data type `ty` (an element rule of that type): such an element keeps its own
+    /// treatment inside a data type that is substituted whole.
+    pub(crate) fn rules_below(&self, rtype: &str, path: &str, ty: &str) -> bool {
+        self.elements.contains_key(ty)
+            || self.paths.get(rtype).is_some_and(|m| {
+                m.keys().any(|k| {
+                    k.len() > path.len()
+                        && k.starts_with(path)
+                        && k.as_bytes().get(path.len()) == Some(&b'.')
+                })
+            })
     }
 
     /// The class of element `name` of `owner`, whose type and cardinality are `el`, inside a

@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use super::ids::{IdOutcome, Ref, id_category, parse_ref};
-use super::rules::Class;
+use super::rules::{Class, Unclassified, Untreatable};
 use super::schema::{Element, is_primitive, schema};
 use super::{Fhir, notes};
-use crate::error::{Error, Result};
+use crate::error::{Error, Location, Result};
 use crate::plan::{Applied, Plan, RowCtx, Treatment};
 use crate::treat::TreatmentKind;
 
@@ -34,6 +34,10 @@ pub(crate) struct Walk<'a, 'v> {
     path: String,
     /// A contained resource: its id is local and kept.
     pub(crate) contained: bool,
+    /// The resource type walked (path rules are below it).
+    rtype: String,
+    /// The index of the Bundle entry being walked, for errors.
+    entry: Option<usize>,
 }
 
 impl<'a, 'v> Walk<'a, 'v> {
@@ -48,12 +52,15 @@ impl<'a, 'v> Walk<'a, 'v> {
             buf: String::new(),
             path: String::new(),
             contained: false,
+            rtype: String::new(),
+            entry: None,
         }
     }
 
     /// Treats resource `res` of type `rtype` in place.
     pub(crate) fn resource(&mut self, res: &mut Map<String, Value>, rtype: &str) -> Result<()> {
         let present = present_required(res, rtype);
+        rtype.clone_into(&mut self.rtype);
         let keys: Vec<String> = res.keys().cloned().collect();
         for key in keys {
             let Some(v) = res.get_mut(&key) else { continue };
@@ -109,16 +116,22 @@ impl<'a, 'v> Walk<'a, 'v> {
             }
             ("BundleEntryRequest", "ifNoneExist") => return self.query(v),
             ("BundleEntry", "resource") => {
-                return self.each(v, |w, item| w.inner_resource(item, false));
+                return self.inner_resource(v, false);
             }
             (_, "contained") => {
                 return self.each(v, |w, item| w.inner_resource(item, true));
             }
             _ => {}
         }
-        let class = match self.run.rules.classify(owner, key, el, inherited) {
+        let rules = &self.run.rules;
+        let class = match rules
+            .path_rule(&self.rtype, &self.path)
+            .cloned()
+            .or_else(|| rules.classify(owner, key, el, inherited))
+        {
             Some(c) => c,
             None if !is_primitive(el.ty) => Class::Open,
+            None if rules.unclassified == Unclassified::Keep => Class::Keep,
             None => {
                 self.note_unknown(owner, key);
                 *v = Value::Null;
@@ -132,8 +145,15 @@ impl<'a, 'v> Walk<'a, 'v> {
     /// patient and labels (see [`Fhir::apply_resource`]).
     /// A contained resource's id is local to its container (`#coverage`) and stays.
     fn inner_resource(&mut self, v: &mut Value, contained: bool) -> Result<()> {
-        self.run
-            .apply_resource_inner(v, &self.path.clone(), contained)?;
+        let path = match self.entry {
+            Some(i) if !contained => format!("entry[{i}].resource"),
+            _ => self.path.clone(),
+        };
+        let labels = self.run.apply_resource_inner(v, &path, contained)?;
+        if contained {
+            // What was done inside a contained resource was done to its container.
+            self.labels.extend(labels);
+        }
         Ok(())
     }
 
@@ -156,6 +176,21 @@ impl<'a, 'v> Walk<'a, 'v> {
     /// A value of element type `el` and class `class` (each item of an array).
     fn value(&mut self, v: &mut Value, el: Element, class: &Class, key: &str) -> Result<()> {
         let ty = el.ty;
+        if ty == "BundleEntry"
+            && let Value::Array(items) = v
+        {
+            for (i, item) in items.iter_mut().enumerate() {
+                self.entry = Some(i);
+                let had = item.get("resource").is_some_and(|r| !r.is_null());
+                self.composite(item, ty, class, key)?;
+                if had && item.get("resource").is_none_or(Value::is_null) {
+                    // A withheld resource takes its entry with it (its fullUrl, request).
+                    *item = Value::Null;
+                }
+            }
+            self.entry = None;
+            return Ok(());
+        }
         self.each(v, |w, item| {
             if is_primitive(ty) {
                 w.leaf(item, class, ty)
@@ -178,6 +213,11 @@ impl<'a, 'v> Walk<'a, 'v> {
             *v = Value::Null;
             return Ok(());
         }
+        if let Class::Category(c) = class
+            && let Some(sub) = self.substitute(c)
+        {
+            return self.substitute_composite(obj, ty, sub);
+        }
         // The category the data type's own values take: an identifier's by its type or
         // system, a contact point's by its system.
         let own = match class {
@@ -185,10 +225,17 @@ impl<'a, 'v> Walk<'a, 'v> {
             Class::Contact => Some(Class::Category(contact_category(obj).to_owned())),
             _ => None,
         };
-        if ty == "Attachment" && *class != Class::Keep {
+        // Free text is scrubbed unless a rule keeps it (or the pack keeps what it does not
+        // name).
+        let note = match class {
+            Class::Keep => false,
+            Class::Open => self.run.rules.unclassified == Unclassified::Redact,
+            _ => true,
+        };
+        if ty == "Attachment" && note {
             return notes::attachment(self, obj);
         }
-        if ty == "Narrative" && *class != Class::Keep {
+        if ty == "Narrative" && note {
             return notes::narrative(self, obj);
         }
         let present = present_required(obj, ty);
@@ -213,6 +260,62 @@ impl<'a, 'v> Walk<'a, 'v> {
             self.path.truncate(len);
         }
         mark_absent(obj, ty, &present);
+        Ok(())
+    }
+
+    /// The fixed value category `cat` is replaced with, if its plan redacts it so.
+    fn substitute(&self, cat: &str) -> Option<&'a Value> {
+        let plan = self.plan;
+        match self
+            .field(cat)
+            .and_then(|i| plan.fields.get(i))
+            .map(|f| &f.treatment)
+        {
+            Some(Treatment::Redact(r)) if !r.drop => r.substitute.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// A data type substituted whole: its elements become the substitute's, except those
+    /// that a more specific rule names (an element rule of the type, a path rule below this
+    /// one), which keep their own treatment. A substitute that is not an object replaces
+    /// nothing of a data type: the value is redacted.
+    fn substitute_composite(
+        &mut self,
+        obj: &mut Map<String, Value>,
+        ty: &str,
+        sub: &Value,
+    ) -> Result<()> {
+        self.treated += 1;
+        let Value::Object(with) = sub else {
+            self.labels.insert("REDACTED");
+            obj.clear();
+            return Ok(());
+        };
+        self.labels.insert("MASKED");
+        let keys: Vec<String> = obj.keys().cloned().collect();
+        for k in keys {
+            let len = self.path.len();
+            self.path.push('.');
+            self.path.push_str(&k);
+            let own = schema().element(ty, &k).is_some_and(|el| {
+                let rules = &self.run.rules;
+                rules.element_rule(ty, &k).is_some()
+                    || rules.path_rule(&self.rtype, &self.path).is_some()
+                    || rules.rules_below(&self.rtype, &self.path, el.ty)
+            });
+            if own {
+                if let Some(child) = obj.get_mut(&k) {
+                    self.child(child, ty, &k, None)?;
+                }
+            } else {
+                obj.remove(&k);
+            }
+            self.path.truncate(len);
+        }
+        for (k, v) in with {
+            obj.entry(k.clone()).or_insert_with(|| v.clone());
+        }
         Ok(())
     }
 
@@ -267,6 +370,18 @@ impl<'a, 'v> Walk<'a, 'v> {
             *v = Value::Null;
             return Ok(());
         };
+        if let Some(sub) = self.substitute(cat) {
+            // A fixed value: written as given when it is a primitive; an object or array
+            // cannot stand for a primitive.
+            if sub.is_object() || sub.is_array() {
+                self.labels.insert("REDACTED");
+                *v = Value::Null;
+            } else {
+                self.labels.insert("MASKED");
+                *v = sub.clone();
+            }
+            return Ok(());
+        }
         let kind = self
             .plan
             .fields
@@ -296,6 +411,17 @@ impl<'a, 'v> Walk<'a, 'v> {
                     self.labels.insert(label(kind));
                 }
                 *s = self.buf.clone();
+            }
+            Applied::Untreatable if self.run.rules.untreatable == Untreatable::Error => {
+                let t = self
+                    .plan
+                    .fields
+                    .get(i)
+                    .map_or("redact", |f| f.treatment.name());
+                return Err(Error::input(
+                    Location::at("", 0, 0).with_field(self.path.as_str()),
+                    format!("the value cannot be treated by `{t}` (category `{cat}`)"),
+                ));
             }
             Applied::Null | Applied::Drop | Applied::Untreatable => {
                 self.labels.insert("REDACTED");
@@ -329,6 +455,10 @@ impl<'a, 'v> Walk<'a, 'v> {
         else {
             return Ok(None);
         };
+        if matches!(t, Treatment::Redact(r) if r.drop) {
+            // Ids dropped: the id goes, and every reference to it.
+            return Ok(None);
+        }
         let key = self.run.view.key();
         let Some((new, outcome)) = self.run.ids.rewrite(cat, id, t, key) else {
             return Err(Error::key(format!(
@@ -355,8 +485,13 @@ impl<'a, 'v> Walk<'a, 'v> {
                 self.recode(cat, u)?.map(|n| format!("urn:uuid:{n}"))
             }
             Some(Ref::Literal(_, ty, id, rest)) => {
-                // A server base URL can name the organisation: only the relative part stays.
-                self.recode(id_category(ty), id)?.map(|n| {
+                // A server base URL can name the organisation: only the relative part stays
+                // of a recoded id; an id shown in clear leaves the reference as it is.
+                let recoded = self.recode(id_category(ty), id)?;
+                if recoded.as_deref() == Some(id) {
+                    return Ok(());
+                }
+                recoded.map(|n| {
                     let rest = rest.split("/_history/").next().unwrap_or("");
                     format!("{ty}/{n}{rest}")
                 })
@@ -429,11 +564,16 @@ impl<'a, 'v> Walk<'a, 'v> {
             return Ok(());
         };
         for item in items.iter_mut() {
-            let class = item
-                .get("url")
-                .and_then(Value::as_str)
-                .and_then(|u| self.run.rules.extensions.get(u))
-                .cloned();
+            let url = item.get("url").and_then(Value::as_str);
+            if url == Some(DATA_ABSENT) {
+                continue;
+            }
+            let rules = &self.run.rules;
+            let class = url
+                .and_then(|u| rules.extensions.get(u))
+                .or(rules.other_extensions.as_ref())
+                .cloned()
+                .or_else(|| (rules.unclassified == Unclassified::Keep).then_some(Class::Keep));
             match class {
                 None => {
                     self.labels.insert("REDACTED");
@@ -499,16 +639,12 @@ impl<'a, 'v> Walk<'a, 'v> {
         Ok(())
     }
 
-    /// `_element`: the extensions and id of a primitive.
+    /// `_element`: the extensions and id of a primitive, extensions read as any others are
+    /// (data-absent-reason always kept).
     fn primitive_extension(&mut self, v: &mut Value) -> Result<()> {
         self.each(v, |w, item| {
-            if let Some(Value::Array(exts)) = item.get_mut("extension") {
-                for e in exts.iter_mut() {
-                    if e.get("url").and_then(Value::as_str) != Some(DATA_ABSENT) {
-                        w.labels.insert("REDACTED");
-                        *e = Value::Null;
-                    }
-                }
+            if let Some(exts) = item.get_mut("extension") {
+                w.extensions(exts)?;
             }
             if let Value::Object(o) = item {
                 o.remove("id");
@@ -674,8 +810,22 @@ pub(crate) fn add_labels(res: &mut Map<String, Value>, labels: &BTreeSet<&'stati
                 && c.get("code").and_then(Value::as_str) == Some(code)
         });
         if !present {
-            sec.push(serde_json::json!({"system": OBSERVATION_VALUE, "code": code}));
+            sec.push(serde_json::json!({
+                "system": OBSERVATION_VALUE,
+                "code": code,
+                "display": label_display(code),
+            }));
         }
+    }
+}
+
+/// The display v3 ObservationValue gives a label code.
+fn label_display(code: &str) -> &'static str {
+    match code {
+        "MASKED" => "masked",
+        "PSEUDED" => "pseudonymized",
+        "ABSTRED" => "abstracted",
+        _ => "redacted",
     }
 }
 

@@ -168,7 +168,7 @@ pub fn output_schema(view: &View, input: &Schema) -> Result<Schema> {
             match treatment {
                 None => f.as_ref().clone().with_nullable(true),
                 Some(Treatment::Clear) if uniform => f.as_ref().clone(),
-                Some(Treatment::Redact(r)) if uniform && r.placeholder.is_none() => {
+                Some(Treatment::Redact(r)) if uniform && r.placeholder_text().is_none() => {
                     f.as_ref().clone().with_nullable(true)
                 }
                 Some(_) => Field::new(f.name(), DataType::Utf8, true),
@@ -291,7 +291,7 @@ pub fn deidentify_batch(view: &View, batch: &RecordBatch) -> Result<(RecordBatch
                     fields.push(in_field.as_ref().clone());
                     continue;
                 }
-                Some(t @ Treatment::Redact(r)) if r.placeholder.is_none() => {
+                Some(t @ Treatment::Redact(r)) if r.placeholder_text().is_none() => {
                     counts.add(Counted::Treated(t.kind()), non_null);
                     columns.push(new_null_array(col.data_type(), rows));
                     fields.push(in_field.as_ref().clone().with_nullable(true));

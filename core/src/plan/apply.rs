@@ -83,8 +83,8 @@ impl Plan {
             };
             match self.spans.get(span.category.as_ref()).map(|f| &f.treatment) {
                 Some(Treatment::Clear) => out.push_str(original),
-                Some(Treatment::Redact(r)) => match &r.placeholder {
-                    Some(ph) => out.push_str(ph),
+                Some(Treatment::Redact(r)) => match r.placeholder_text() {
+                    Some(ph) => out.push_str(&ph),
                     None => label(out),
                 },
                 Some(t @ Treatment::Pseudonymize { .. }) => {
@@ -233,10 +233,10 @@ pub(crate) fn apply_treatment(
                 Applied::Untreatable
             }
         }
-        Treatment::Redact(r) => match (&r.placeholder, r.drop) {
+        Treatment::Redact(r) => match (r.placeholder_text(), r.drop) {
             (_, true) => Applied::Drop,
             (Some(ph), false) => {
-                out.push_str(ph);
+                out.push_str(&ph);
                 Applied::Written
             }
             (None, false) => Applied::Null,

@@ -98,6 +98,15 @@ pub enum GeneralizeParams {
         /// Ascending bucket edges.
         edges: Vec<f64>,
     },
+    /// A code to the coarser code `values` maps it to (`en-AU` to `en`); a value not listed
+    /// is kept with `keep_others`, else it cannot be generalized (and is redacted).
+    Map {
+        /// Value -> its generalization.
+        values: std::collections::BTreeMap<String, String>,
+        /// Keep values the map does not list.
+        #[serde(default)]
+        keep_others: bool,
+    },
 }
 
 /// Free-text scrubbing: detected spans below `min_confidence` are left as they are.
@@ -123,6 +132,31 @@ pub struct RedactParams {
     /// Remove the field (JSON key or CSV column) instead of nulling it.
     #[serde(default)]
     pub drop: bool,
+    /// A fixed value written instead (FHIR: any JSON value, an object replacing a data type
+    /// whole; tables: a string as is, any other value as its JSON text).
+    #[serde(default)]
+    pub substitute: Option<serde_json::Value>,
+}
+
+impl RedactParams {
+    /// The text written instead of the value in a table or free text, if any: the
+    /// placeholder, else the substitute (a string as is, any other value as JSON).
+    ///
+    /// # Examples
+    /// ```
+    /// let r: phiguard::treat::RedactParams =
+    ///     serde_json::from_value(serde_json::json!({"substitute": {"family": "X"}})).unwrap();
+    /// assert_eq!(r.placeholder_text().as_deref(), Some(r#"{"family":"X"}"#));
+    /// ```
+    pub fn placeholder_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        use std::borrow::Cow;
+        match (&self.placeholder, &self.substitute) {
+            (Some(p), _) => Some(Cow::Borrowed(p)),
+            (None, Some(serde_json::Value::String(s))) => Some(Cow::Borrowed(s)),
+            (None, Some(v)) => Some(Cow::Owned(v.to_string())),
+            (None, None) => None,
+        }
+    }
 }
 
 /// The 3-digit ZIP areas Safe Harbor writes as `000` (2000 Census, population <= 20,000).
@@ -305,6 +339,13 @@ pub fn generalize(value: &str, p: &GeneralizeParams, as_of_year: i64, out: &mut 
                 },
             )
         }
+        GeneralizeParams::Map {
+            values,
+            keep_others,
+        } => match values.get(value) {
+            Some(g) => push(out, g),
+            None => *keep_others && push(out, value),
+        },
         GeneralizeParams::Age => {
             let v = value.trim();
             if v == AGE_90_PLUS {
@@ -453,6 +494,12 @@ mod tests {
 
     #[test]
     fn generalize_zip_and_age_and_buckets() {
+        let map = GeneralizeParams::Map {
+            values: [("en-AU".to_owned(), "en".to_owned())].into(),
+            keep_others: false,
+        };
+        assert_eq!(g("en-AU", &map).as_deref(), Some("en"));
+        assert_eq!(g("fr-CA", &map), None);
         assert_eq!(g("67880", &GeneralizeParams::Zip3).as_deref(), Some("678"));
         assert_eq!(g("82301", &GeneralizeParams::Zip3).as_deref(), Some("000"));
         assert_eq!(g("678", &GeneralizeParams::Zip3).as_deref(), Some("678"));
