@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use phiguard::fhir::{Fhir, deidentify_ndjson, learn_patients};
+use phiguard::fhir::{Fhir, OnError, deidentify_ndjson, learn_patients};
 use phiguard::{Error, View};
 
 /// One input and the name its output gets. Output names carry no PHI (a Synthea file is
@@ -69,13 +69,18 @@ fn jobs(inputs: &[PathBuf]) -> Result<Vec<Job>, Error> {
 }
 
 /// Runs `view` over `inputs` into `output` (a file for one input, else a directory).
-pub(crate) fn run(view: &View, inputs: &[PathBuf], output: &Path) -> Result<(), Error> {
+pub(crate) fn run(
+    view: &View,
+    inputs: &[PathBuf],
+    output: &Path,
+    on_error: OnError,
+) -> Result<(), Error> {
     let jobs = jobs(inputs)?;
     let to_dir = jobs.len() > 1 || output.is_dir();
     if to_dir {
         std::fs::create_dir_all(output).map_err(|e| Error::io(output.display(), e))?;
     }
-    let mut fhir = Fhir::new(view)?;
+    let mut fhir = Fhir::new(view)?.on_error(on_error);
     // Patients first, so every other file's notes are scrubbed with their own values.
     for j in jobs
         .iter()
@@ -94,25 +99,37 @@ pub(crate) fn run(view: &View, inputs: &[PathBuf], output: &Path) -> Result<(), 
         let file = File::open(&j.input).map_err(|e| Error::io(&j.name, e))?;
         let out = File::create(&tmp).map_err(|e| Error::io(&j.name, e))?;
         let mut out = BufWriter::new(out);
-        let one = || -> Result<(), Error> {
+        // Whether the file holds anything (a document withheld whole writes no file).
+        let one = || -> Result<bool, Error> {
             if j.ndjson {
                 deidentify_ndjson(&mut fhir, BufReader::new(file), &mut out, &j.name)?;
             } else {
                 let mut doc: serde_json::Value = serde_json::from_reader(BufReader::new(file))
                     .map_err(|e| Error::malformed_json(&j.name, 1, &e))?;
                 fhir.apply(&mut doc, &j.name)?;
+                if doc.is_null() {
+                    return Ok(false);
+                }
                 serde_json::to_writer_pretty(&mut out, &doc)
                     .map_err(|e| Error::io(&j.name, e.into()))?;
                 out.write_all(b"\n").map_err(|e| Error::io(&j.name, e))?;
             }
-            out.flush().map_err(|e| Error::io(&j.name, e))
+            out.flush().map_err(|e| Error::io(&j.name, e))?;
+            Ok(true)
         };
         let done = one();
         drop(out);
-        if let Err(e) = done {
-            // Nothing half-written is left behind.
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
+        match done {
+            Err(e) => {
+                // Nothing half-written is left behind.
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
+            Ok(false) => {
+                let _ = std::fs::remove_file(&tmp);
+                continue;
+            }
+            Ok(true) => {}
         }
         std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&j.name, e))?;
     }
@@ -133,7 +150,16 @@ pub(crate) fn run(view: &View, inputs: &[PathBuf], output: &Path) -> Result<(), 
         eprintln!("  redacted, no rule: {path:<40} {n:>8}");
     }
     for (ty, n) in &s.withheld {
-        eprintln!("  {ty:<28} {n:>8} withheld (a modifierExtension no rule knows)");
+        eprintln!("  {ty:<28} {n:>8} withheld");
+    }
+    for e in s.withheld_errors.iter().take(20) {
+        eprintln!("  withheld: {e}");
+    }
+    if s.withheld_errors.len() > 20 {
+        eprintln!(
+            "  ... {} more withheld for errors",
+            s.withheld_errors.len() - 20
+        );
     }
     Ok(())
 }

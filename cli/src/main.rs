@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use phiguard::audit::{AuditSink, ChainedLog};
 use phiguard::io::{IoOptions, Summary};
 use phiguard::{AccessRequest, Engine, Error, KeyRing, PackSources, RecordAttrs, Source, View};
@@ -87,6 +87,10 @@ enum Command {
         /// Output file (one input) or directory; file names carry no PHI.
         #[arg(short, long)]
         output: PathBuf,
+        /// A resource that cannot be treated (a malformed entry or line) stops the run
+        /// (`stop`, nothing written) or is withheld and reported (`withhold`).
+        #[arg(long, value_enum, default_value = "stop")]
+        on_error: OnErrorArg,
     },
     /// Print the PHI spans found in plain text (or a JSON-lines field) as JSON lines.
     Detect {
@@ -154,9 +158,49 @@ struct Who {
     /// Reason for break-glass access (required with ETREAT or BTG).
     #[arg(long)]
     break_glass_reason: Option<String>,
-    /// Reference year for ages (default: this year).
-    #[arg(long)]
+    /// The date (`2026-12-02`) or year ages are computed against: Safe Harbor's 90+ rule
+    /// folds every birth year that could reveal an age over 89 on it (default: this year).
+    #[arg(long = "as-of", alias = "as-of-year", value_name = "DATE|YEAR", value_parser = parse_as_of)]
     as_of_year: Option<i64>,
+}
+
+/// The year of `--as-of`: a year, or a date `YYYY-MM-DD`.
+fn parse_as_of(s: &str) -> Result<i64, String> {
+    let year = match s.split_once('-') {
+        None => s,
+        Some((y, rest)) => {
+            let mut parts = rest.split('-');
+            let ok = |p: Option<&str>, max: u32| {
+                p.and_then(|p| (p.len() == 2).then_some(p))
+                    .and_then(|p| p.parse::<u32>().ok())
+                    .is_some_and(|v| (1..=max).contains(&v))
+            };
+            if !(ok(parts.next(), 12) && ok(parts.next(), 31) && parts.next().is_none()) {
+                return Err("write a year (2026) or a date (2026-12-02)".into());
+            }
+            y
+        }
+    };
+    match year.parse::<i64>() {
+        Ok(y) if year.len() == 4 => Ok(y),
+        _ => Err("write a year (2026) or a date (2026-12-02)".into()),
+    }
+}
+
+/// `--on-error` of `phiguard fhir`.
+#[derive(Clone, Copy, ValueEnum)]
+enum OnErrorArg {
+    Stop,
+    Withhold,
+}
+
+impl From<OnErrorArg> for phiguard::fhir::OnError {
+    fn from(a: OnErrorArg) -> Self {
+        match a {
+            OnErrorArg::Stop => phiguard::fhir::OnError::Stop,
+            OnErrorArg::Withhold => phiguard::fhir::OnError::Withhold,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -252,7 +296,8 @@ fn main() -> ExitCode {
             key_file,
             inputs,
             output,
-        } => fhir_cmd(&who, key_file.as_deref(), &inputs, &output),
+            on_error,
+        } => fhir_cmd(&who, key_file.as_deref(), &inputs, &output, on_error.into()),
         Command::Scrub {
             who,
             key_file,
@@ -848,6 +893,7 @@ fn fhir_cmd(
     key_file: Option<&Path>,
     inputs: &[PathBuf],
     output: &Path,
+    on_error: phiguard::fhir::OnError,
 ) -> Result<(), Error> {
     let engine = load_engine(who.policies.as_deref())?;
     let (engine, catalog) = with_catalog(engine, who.catalog.as_deref().unwrap_or("fhir"))?;
@@ -855,7 +901,7 @@ fn fhir_cmd(
     if let Some(k) = key_file {
         view = view.with_key(read_key(k)?);
     }
-    fhir::run(&view, inputs, output)
+    fhir::run(&view, inputs, output, on_error)
 }
 
 fn scrub(

@@ -710,3 +710,68 @@ fn fhir_files_and_directories_in_one_run_with_clean_names() {
         "{t}"
     );
 }
+
+#[test]
+fn fhir_on_error_stops_or_withholds_the_entry_and_as_of_takes_a_date() {
+    let dir = tempfile::tempdir().unwrap();
+    // Entry 1 is not a resource (no resourceType); entry 0 and 2 are.
+    let bundle = serde_json::json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:5d6d1f0e-0000-4000-8000-000000000001",
+         "resource": {"resourceType": "Patient", "id": "5d6d1f0e-0000-4000-8000-000000000001",
+                      "birthDate": "1936-04-02", "gender": "female"}},
+        {"fullUrl": "urn:uuid:5d6d1f0e-0000-4000-8000-000000000009",
+         "resource": {"name": [{"family": "Quarrie"}]}},
+        {"resource": {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+                      "subject": {"reference": "urn:uuid:5d6d1f0e-0000-4000-8000-000000000001"}}}]});
+    let input = dir.path().join("b.json");
+    std::fs::write(&input, bundle.to_string()).unwrap();
+    let out = dir.path().join("out.json");
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "fhir",
+            "--role",
+            "data_analyst",
+            "--purpose",
+            "HRESCH",
+            "--as-of",
+            "2026-12-02",
+        ];
+        a.extend_from_slice(extra);
+        a
+    };
+    let mut a = args(&[]);
+    a.extend([input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = run(&a);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    // Input names can carry PHI (Synthea names files after patients): errors name the job.
+    assert!(
+        e.contains("bundle-0001.json") && e.contains("entry[1].resource"),
+        "{e}"
+    );
+    assert!(!e.contains("Quarrie") && !out.exists(), "{e}");
+
+    let mut a = args(&["--on-error", "withhold"]);
+    a.extend([input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = run(&a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("withheld: ") && e.contains("entry[1].resource"),
+        "{e}"
+    );
+    assert!(!e.contains("Quarrie"), "{e}");
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let entries = b["entry"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "the bad entry goes with its fullUrl");
+    // Born 1936: 90 or older on 2026-12-02 is possible, so the year itself is withheld.
+    assert!(entries[0]["resource"].get("birthDate").is_none());
+    assert_eq!(entries[1]["resource"]["resourceType"], "Observation");
+
+    let mut a = args(&[]);
+    a[6] = "2026-13-02";
+    a.extend([input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = run(&a);
+    assert!(!o.status.success() && stderr(&o).contains("a date (2026-12-02)"));
+}

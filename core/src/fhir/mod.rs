@@ -558,7 +558,13 @@ impl<'v> Fhir<'v> {
             .and_then(Value::as_array)
             .is_some_and(|a| !a.is_empty())
         {
-            *self.summary.withheld.entry(rtype).or_default() += 1;
+            // Whatever the caller chose for errors: a modifier can change what the resource
+            // means, so it is never released with the modifier unread.
+            let e = Error::input(
+                at(),
+                "withheld: a modifierExtension no rule knows (it can change the resource's meaning)",
+            );
+            self.pending.push((rtype, e));
             *v = Value::Null;
             return Ok(BTreeSet::new());
         }
