@@ -81,10 +81,12 @@ pub(crate) fn run(
         std::fs::create_dir_all(output).map_err(|e| Error::io(output.display(), e))?;
     }
     let mut fhir = Fhir::new(view)?.on_error(on_error);
-    // Patients first, so every other file's notes are scrubbed with their own values.
+    // Patients first, so every other file's notes are scrubbed with their own values; care
+    // teams and consents too, so every resource's plan knows them.
+    let ahead = ["Patient", "CareTeam", "Encounter", "Consent"];
     for j in jobs
         .iter()
-        .filter(|j| j.ndjson && j.name.starts_with("Patient"))
+        .filter(|j| j.ndjson && ahead.iter().any(|t| j.name.starts_with(&format!("{t}."))))
     {
         let f = File::open(&j.input).map_err(|e| Error::io(&j.name, e))?;
         learn_patients(&mut fhir, BufReader::new(f));
@@ -148,6 +150,9 @@ pub(crate) fn run(
     unknown.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     for (path, n) in unknown.iter().take(12) {
         eprintln!("  redacted, no rule: {path:<40} {n:>8}");
+    }
+    for (ty, n) in &s.hidden {
+        eprintln!("  {ty:<28} {n:>8} removed: not visible to this principal");
     }
     for (ty, n) in &s.withheld {
         eprintln!("  {ty:<28} {n:>8} withheld");

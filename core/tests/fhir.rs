@@ -486,3 +486,78 @@ fn a_packs_own_rules_are_checked_and_used() {
         Some(&1)
     );
 }
+
+/// A sensitive (HIV-labelled) resource is shown to a clinician only when the Bundle says the
+/// clinician treats the patient (an Encounter participant, by NPI as Synthea writes it) and
+/// the patient's active Consent permits treatment; either missing, the clinician may not see
+/// it at all: it is removed, and so is a reference to it from a resource listed before it.
+#[test]
+fn care_team_and_consent_come_from_the_resources() {
+    let engine = Engine::builder().build().unwrap();
+    let bundle = |participant: bool, consent: &str| {
+        let mut entries = vec![
+            serde_json::json!({"fullUrl": "urn:uuid:00000000-0000-4000-8000-0000000000a1",
+                "resource": {"resourceType": "Patient", "id": "00000000-0000-4000-8000-0000000000a1",
+                             "gender": "female"}}),
+            serde_json::json!({"resource": {"resourceType": "Observation", "status": "final",
+                "code": {"text": "x"},
+                "subject": {"reference": "urn:uuid:00000000-0000-4000-8000-0000000000a1"},
+                "focus": [{"reference": "urn:uuid:00000000-0000-4000-8000-0000000000a3"}]}}),
+            serde_json::json!({"fullUrl": "urn:uuid:00000000-0000-4000-8000-0000000000a3",
+                "resource": {"resourceType": "Condition", "id": "00000000-0000-4000-8000-0000000000a3",
+                    "meta": {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "HIV"}]},
+                    "code": {"coding": [{"system": "http://snomed.info/sct", "code": "86406008"}]},
+                    "subject": {"reference": "urn:uuid:00000000-0000-4000-8000-0000000000a1"}}}),
+            serde_json::json!({"resource": {"resourceType": "Consent", "status": consent,
+                "scope": {"coding": [{"code": "treatment"}]}, "category": [{"text": "x"}],
+                "patient": {"reference": "urn:uuid:00000000-0000-4000-8000-0000000000a1"},
+                "provision": {"type": "permit", "purpose": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "TREAT"}]}}}),
+        ];
+        if participant {
+            entries.push(serde_json::json!({"resource": {"resourceType": "Encounter",
+                "status": "finished", "class": {"code": "AMB"},
+                "subject": {"reference": "urn:uuid:00000000-0000-4000-8000-0000000000a1"},
+                "participant": [{"individual": {
+                    "reference": "Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|9999912345"}}]}}));
+        }
+        serde_json::json!({"resourceType": "Bundle", "type": "collection", "entry": entries})
+    };
+    let code_of = |participant: bool, consent: &str| {
+        let mut req = AccessRequest::new("9999912345", ["clinician"], "TREAT", "fhir");
+        req.as_of_year = Some(2026);
+        let view = engine
+            .view(&req)
+            .unwrap()
+            .with_key(KeyRing::from_bytes(&[42; 32]).unwrap());
+        let mut run = Fhir::new(&view).unwrap();
+        let mut b = bundle(participant, consent);
+        run.apply(&mut b, "<test>").unwrap();
+        let entries = b["entry"].as_array().unwrap().clone();
+        let of = |t: &str| {
+            entries
+                .iter()
+                .find(|e| e["resource"]["resourceType"] == t)
+                .map(|e| e["resource"].clone())
+        };
+        let obs = of("Observation").unwrap();
+        match of("Condition") {
+            Some(c) => {
+                assert_eq!(c["id"], obs["focus"][0]["reference"].as_str().unwrap()[9..]);
+                c["code"]["coding"][0]["code"].clone()
+            }
+            None => {
+                assert_eq!(run.summary().hidden.get("Condition"), Some(&1));
+                assert!(obs.get("focus").is_none(), "{obs}");
+                assert!(
+                    !b.to_string()
+                        .contains("00000000-0000-4000-8000-0000000000a3")
+                );
+                Value::Null
+            }
+        }
+    };
+    assert_eq!(code_of(true, "active"), "86406008");
+    assert!(code_of(false, "active").is_null(), "not on the care team");
+    assert!(code_of(true, "inactive").is_null(), "no active consent");
+}

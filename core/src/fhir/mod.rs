@@ -6,8 +6,11 @@
 //! extension URL), and treats it as the principal's plan says for its category. The plan is
 //! the view's, over the `fhir` catalog, whose fields are named by category; it is compiled
 //! per resource from the resource's own attributes (`meta.security` labels and
-//! confidentiality, whether it is the user's own record), so applying it makes no Cedar
-//! call per element.
+//! confidentiality, whether it is the user's own record, whether the user is on its
+//! patient's care team — a `CareTeam` member or an `Encounter` participant — and what the
+//! patient's active `Consent`s permit), so applying it makes no Cedar call per element. A
+//! resource whose plan redacts even its structure (`resource_meta`) is removed, and every
+//! reference to it.
 //!
 //! Per patient, everything: each resource is tied to its patient (`Patient.id`, `subject`,
 //! `patient`, `beneficiary`, ...), whose id keys its date shift (the same offset as the CSV
@@ -23,7 +26,7 @@ mod rules;
 mod schema;
 mod walk;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 
@@ -78,6 +81,10 @@ pub struct FhirSummary {
     /// Why each resource withheld for an error was (file, line or entry, element path and
     /// message; never a value), at most [`MAX_REPORTED`] of them.
     pub withheld_errors: Vec<String>,
+    /// Resources the principal may not see at all (the pack redacts even their structure,
+    /// `resource_meta`: a sensitive record outside the care team, a forbidden purpose),
+    /// removed with every reference to them, by type.
+    pub hidden: BTreeMap<String, u64>,
     /// Values treated.
     pub treated: u64,
     /// Elements no rule classifies, redacted (deny by default), by `Owner.element` (a path
@@ -154,6 +161,14 @@ pub struct Fhir<'v> {
     owners: HashMap<String, String>,
     /// Patient id -> that patient's own identifying values.
     patients: HashMap<String, Vec<(&'static str, String)>>,
+    /// Patients on whose care team the user is (a `CareTeam` member or an `Encounter`
+    /// participant).
+    treating: HashSet<String>,
+    /// Patient id -> the purposes of use their active `Consent`s permit.
+    consent: HashMap<String, Vec<String>>,
+    /// Resources the principal may not see (`urn:uuid` id or `Type/id`): references to them
+    /// are removed.
+    pub(crate) hidden: HashSet<String>,
     terms: HashMap<String, Arc<RecordTerms>>,
     summary: FhirSummary,
     on_error: OnError,
@@ -219,6 +234,9 @@ impl<'v> Fhir<'v> {
             uuid_types: HashMap::new(),
             owners: HashMap::new(),
             patients: HashMap::new(),
+            treating: HashSet::new(),
+            consent: HashMap::new(),
+            hidden: HashSet::new(),
             terms: HashMap::new(),
             summary: FhirSummary::default(),
             on_error: OnError::Stop,
@@ -413,6 +431,7 @@ impl<'v> Fhir<'v> {
     /// [`Fhir::apply`] for the document on `line` of `source` (0: a whole file).
     fn apply_at(&mut self, doc: &mut Value, source: &str, line: u64) -> Result<()> {
         self.learn(doc);
+        self.learn_hidden(doc)?;
         let res = self.apply_resource_inner(doc, "", false).map(drop);
         for (ty, e) in std::mem::take(&mut self.pending) {
             self.withhold(&ty, &relocate(e, source, line));
@@ -488,6 +507,106 @@ impl<'v> Fhir<'v> {
             let values = patient_values(doc);
             self.terms.remove(id);
             self.patients.insert(id.to_owned(), values);
+        } else if let Value::Object(o) = doc
+            && let Some(patient) = resource_patient(o, rt, &self.owners)
+        {
+            match rt {
+                "CareTeam" | "Encounter" => {
+                    let (list, member) = if rt == "CareTeam" {
+                        ("participant", "member")
+                    } else {
+                        ("participant", "individual")
+                    };
+                    let user = self.view.request().user.as_str();
+                    let on_team = o
+                        .get(list)
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|p| p.get(member)?.get("reference")?.as_str())
+                        .any(|r| names_user(r, user));
+                    if on_team {
+                        self.treating.insert(patient);
+                    }
+                }
+                "Consent" => {
+                    let purposes = consent_purposes(o);
+                    if !purposes.is_empty() {
+                        let c = self.consent.entry(patient).or_default();
+                        c.extend(purposes);
+                        c.sort();
+                        c.dedup();
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Finds the entries of a Bundle the principal may not see, so that references to them
+    /// are removed wherever they stand, before or after them.
+    fn learn_hidden(&mut self, doc: &Value) -> Result<()> {
+        if doc.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
+            return Ok(());
+        }
+        for e in doc
+            .get("entry")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(Value::Object(res)) = e.get("resource") else {
+                continue;
+            };
+            let Some(rtype) = res.get("resourceType").and_then(Value::as_str) else {
+                continue;
+            };
+            if rtype == "Bundle" {
+                if let Some(r) = e.get("resource") {
+                    self.learn_hidden(r)?;
+                }
+                continue;
+            }
+            let patient = resource_patient(res, rtype, &self.owners);
+            let plan = self.view.plan(&self.attrs(res, patient.as_deref()))?;
+            if !self.visible(&plan) {
+                if let Some(Value::String(url)) = e.get("fullUrl") {
+                    self.hide(url, rtype, res);
+                } else {
+                    self.hide("", rtype, res);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `plan` lets the principal see a resource at all: its structure
+    /// (`resource_meta`, what the rules `keep`) is shown. A catalog without that field shows
+    /// every resource.
+    fn visible(&self, plan: &crate::plan::Plan) -> bool {
+        match self.field_index("resource_meta") {
+            Some(i) => plan
+                .fields
+                .get(i)
+                .is_some_and(|f| walk::is_clear(&f.treatment)),
+            None => true,
+        }
+    }
+
+    /// Records a resource the principal may not see under every name a reference can use.
+    fn hide(&mut self, full_url: &str, rtype: &str, res: &Map<String, Value>) {
+        match parse_ref(full_url) {
+            Some(Ref::Uuid(u)) => {
+                self.hidden.insert(u.to_owned());
+            }
+            Some(Ref::Literal(_, ty, id, _)) => {
+                self.hidden.insert(format!("{ty}/{id}"));
+            }
+            _ => {}
+        }
+        if let Some(id) = res.get("id").and_then(Value::as_str) {
+            self.hidden.insert(format!("{rtype}/{id}"));
+            self.hidden.insert(id.to_owned());
         }
     }
 
@@ -571,6 +690,13 @@ impl<'v> Fhir<'v> {
         let patient = resource_patient(res, &rtype, &self.owners);
         let attrs = self.attrs(res, patient.as_deref());
         let plan = self.view.plan(&attrs)?;
+        if !self.visible(&plan) {
+            // Not even its structure may be shown: the resource goes, and references to it.
+            self.hide("", &rtype, res);
+            *self.summary.hidden.entry(rtype).or_default() += 1;
+            *v = Value::Null;
+            return Ok(BTreeSet::new());
+        }
         let terms = match &patient {
             Some(p) if plan.scrubs() => self.terms_of(p),
             _ => None,
@@ -618,6 +744,10 @@ impl<'v> Fhir<'v> {
         attrs.labels.sort();
         attrs.labels.dedup();
         attrs.own_record = patient.is_some_and(|p| p == self.view.request().user);
+        if let Some(p) = patient {
+            attrs.treating = self.treating.contains(p);
+            attrs.consent = self.consent.get(p).cloned().unwrap_or_default();
+        }
         attrs
     }
 
@@ -685,6 +815,59 @@ fn resource_patient(
         }
     }
     None
+}
+
+/// Whether reference `r` names the user: `Practitioner/{user}`, or a conditional reference
+/// by identifier whose value is the user's id (`Practitioner?identifier=npi|{user}`, as
+/// Synthea writes them).
+fn names_user(r: &str, user: &str) -> bool {
+    if user.is_empty() {
+        return false;
+    }
+    match parse_ref(r) {
+        Some(Ref::Literal(_, _, id, _)) => id == user,
+        Some(Ref::Conditional(_, q)) => q.split('&').any(|part| {
+            part.strip_prefix("identifier=")
+                .map(|v| v.rsplit('|').next().unwrap_or(v))
+                == Some(user)
+        }),
+        _ => false,
+    }
+}
+
+/// The purposes of use an active `Consent` permits: the `purpose` codes of its permit
+/// provisions (nested ones too). A consent that is not active, or a `deny` provision,
+/// permits nothing.
+fn consent_purposes(c: &Map<String, Value>) -> Vec<String> {
+    fn walk(p: &Value, out: &mut Vec<String>) {
+        if p.get("type").and_then(Value::as_str) == Some("deny") {
+            return;
+        }
+        for code in p
+            .get("purpose")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.get("code").and_then(Value::as_str))
+        {
+            out.push(code.to_owned());
+        }
+        for inner in p
+            .get("provision")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            walk(inner, out);
+        }
+    }
+    let mut out = Vec::new();
+    if c.get("status").and_then(Value::as_str) == Some("active")
+        && let Some(p) = c.get("provision")
+    {
+        walk(p, &mut out);
+    }
+    out
 }
 
 /// A Patient's own identifying values, by text category: names and their parts, telecom,
@@ -811,9 +994,11 @@ pub fn deidentify_ndjson<R: BufRead, W: Write>(
     Ok(n)
 }
 
-/// Learns the patients of a FHIR NDJSON file (a bulk export's `Patient.ndjson`) so that the
-/// notes of the other files are scrubbed with each patient's own values; bad lines are
-/// skipped here and reported when the file itself is de-identified.
+/// Reads a FHIR NDJSON file ahead of the run: its patients (a bulk export's
+/// `Patient.ndjson`), so that the notes of the other files are scrubbed with each patient's
+/// own values, and its care teams and consents (`CareTeam`, `Encounter`, `Consent`), so that
+/// each resource's plan knows whether the user treats its patient and what the patient
+/// consented to. Bad lines are skipped here and reported when the file itself is treated.
 pub fn learn_patients<R: BufRead>(run: &mut Fhir<'_>, input: R) {
     for line in input.lines().map_while(std::result::Result::ok) {
         if let Ok(v) = serde_json::from_str::<Value>(&line) {

@@ -480,6 +480,13 @@ impl<'a, 'v> Walk<'a, 'v> {
         };
         let new = match parse_ref(s) {
             Some(Ref::Contained) => return Ok(()),
+            Some(Ref::Uuid(u)) if self.run.hidden.contains(u) => None,
+            Some(Ref::Literal(_, ty, id, _))
+                if !self.run.hidden.is_empty()
+                    && self.run.hidden.contains(&format!("{ty}/{id}")) =>
+            {
+                None
+            }
             Some(Ref::Uuid(u)) => {
                 let cat = self.run.uuid_category(u);
                 self.recode(cat, u)?.map(|n| format!("urn:uuid:{n}"))
