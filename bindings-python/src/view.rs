@@ -201,11 +201,14 @@ impl View {
     /// of them (one run: ids, references and date shifts agree across the list, as they do
     /// across the files of one ``phiguard fhir`` run). Uses the pack's ``fhir`` catalog unless
     /// the view's catalog was given. Resources withheld (an unknown ``modifierExtension``)
-    /// come back as None.
+    /// or not visible to the principal come back as None. ``on_error="withhold"`` withholds
+    /// a resource that cannot be treated (a Bundle entry, a list item) instead of raising.
+    #[pyo3(signature = (doc, *, on_error="stop"))]
     fn deidentify_fhir<'py>(
         &self,
         py: Python<'py>,
         doc: &Bound<'py, PyAny>,
+        on_error: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         guarded(|| {
             let many = doc.cast::<PyList>().is_ok();
@@ -217,9 +220,14 @@ impl View {
             } else {
                 vec![to_json(doc, &mut String::new(), 0)?]
             };
+            let on_error = fhir_on_error(on_error)?;
             let view = self.core_for_fhir()?;
-            py.detach(|| phiguard::fhir::Fhir::new(&view)?.apply_all(&mut docs, "<fhir>"))
-                .map_err(to_py)?;
+            py.detach(|| {
+                phiguard::fhir::Fhir::new(&view)?
+                    .on_error(on_error)
+                    .apply_all(&mut docs, "<fhir>")
+            })
+            .map_err(to_py)?;
             if many {
                 let out = PyList::empty(py);
                 for d in &docs {
@@ -235,13 +243,17 @@ impl View {
     /// :meth:`deidentify_fhir` on JSON text (a resource or a Bundle), returning compact JSON
     /// text: the same bytes in every runtime (Rust, Python, WASM) for the same pack, key and
     /// input.
-    fn deidentify_fhir_json(&self, py: Python<'_>, text: &str) -> PyResult<String> {
+    #[pyo3(signature = (text, *, on_error="stop"))]
+    fn deidentify_fhir_json(&self, py: Python<'_>, text: &str, on_error: &str) -> PyResult<String> {
         guarded(|| {
             let mut value: Value = serde_json::from_str(text)
                 .map_err(|e| to_py(phiguard::Error::malformed_json("<fhir>", 1, &e)))?;
+            let on_error = fhir_on_error(on_error)?;
             let view = self.core_for_fhir()?;
             py.detach(|| -> phiguard::Result<()> {
-                phiguard::fhir::Fhir::new(&view)?.apply(&mut value, "<fhir>")
+                phiguard::fhir::Fhir::new(&view)?
+                    .on_error(on_error)
+                    .apply(&mut value, "<fhir>")
             })
             .map_err(to_py)?;
             serde_json::to_string(&value).map_err(|e| input_err("<fhir>", e.to_string()))
@@ -615,4 +627,15 @@ pub(crate) fn _view_from_state(
             None,
         )
     })
+}
+
+/// ``on_error`` of the FHIR calls.
+fn fhir_on_error(s: &str) -> PyResult<phiguard::fhir::OnError> {
+    match s {
+        "stop" => Ok(phiguard::fhir::OnError::Stop),
+        "withhold" => Ok(phiguard::fhir::OnError::Withhold),
+        _ => Err(pyo3::exceptions::PyValueError::new_err(
+            "on_error must be \"stop\" or \"withhold\"",
+        )),
+    }
 }

@@ -389,7 +389,9 @@ generalize = { kind = "zip3" }
         );
         assert_eq!(
             cat.field("postal").unwrap().params.generalize,
-            Some(GeneralizeParams::Zip3)
+            Some(GeneralizeParams::Zip3 {
+                census: crate::treat::ZipCensus::Y2020
+            })
         );
         assert_eq!(cat.matches(&["ssn", "other"]), 1);
     }

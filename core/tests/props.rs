@@ -40,7 +40,8 @@ proptest! {
     #[test]
     fn generalize_is_idempotent(v in "[0-9]{1,6}|[0-9]{4}-[01][0-9]-[0-3][0-9]|[0-9]{5}-[0-9]{4}|90\\+") {
         for p in [
-            GeneralizeParams::Zip3,
+            GeneralizeParams::Zip3 { census: phiguard::treat::ZipCensus::Y2020 },
+            GeneralizeParams::Zip3 { census: phiguard::treat::ZipCensus::Y2000 },
             GeneralizeParams::Age,
             GeneralizeParams::Year { fold_age_over: Some(89) },
             GeneralizeParams::Year { fold_age_over: None },

@@ -87,9 +87,13 @@ pub enum GeneralizeParams {
         #[serde(default)]
         fold_age_over: Option<u32>,
     },
-    /// A ZIP code to its first three digits; `000` for the restricted 3-digit areas of fewer
-    /// than 20,000 people (HIPAA §164.514(b)(2)(i)(B), 2000 Census list).
-    Zip3,
+    /// A ZIP code to its first three digits; `000` for the restricted 3-digit areas of
+    /// 20,000 people or fewer (HIPAA §164.514(b)(2)(i)(B)) in `census` (2020 unless set).
+    Zip3 {
+        /// Whose counts decide the restricted areas (`policies/zip3/restricted-*.txt`).
+        #[serde(default)]
+        census: ZipCensus,
+    },
     /// An age in years; above 89 becomes `90+`.
     Age,
     /// A number to the bucket `lo-hi` (lo inclusive, hi exclusive) of ascending `edges`;
@@ -159,11 +163,50 @@ impl RedactParams {
     }
 }
 
-/// The 3-digit ZIP areas Safe Harbor writes as `000` (2000 Census, population <= 20,000).
-pub const RESTRICTED_ZIP3: [&str; 17] = [
-    "036", "059", "063", "102", "203", "556", "692", "790", "821", "823", "830", "831", "878",
-    "879", "884", "890", "893",
-];
+/// The census whose population counts decide Safe Harbor's restricted 3-digit ZIP areas.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ZipCensus {
+    /// The 2000 Census: the list HHS's guidance prints (17 areas).
+    #[serde(rename = "2000")]
+    Y2000,
+    /// The 2020 Census (18 areas): the current publicly available data the rule asks for.
+    #[default]
+    #[serde(rename = "2020")]
+    Y2020,
+}
+
+impl ZipCensus {
+    /// The restricted 3-digit areas of this census, from `policies/zip3/`.
+    ///
+    /// # Examples
+    /// ```
+    /// use phiguard::treat::ZipCensus;
+    /// assert!(ZipCensus::Y2020.restricted().contains(&"772"));
+    /// assert!(ZipCensus::Y2000.restricted().contains(&"790"));
+    /// assert_eq!((ZipCensus::Y2000.restricted().len(), ZipCensus::Y2020.restricted().len()), (17, 18));
+    /// ```
+    pub fn restricted(self) -> &'static [&'static str] {
+        static LISTS: std::sync::OnceLock<[Vec<&'static str>; 2]> = std::sync::OnceLock::new();
+        let lists = LISTS.get_or_init(|| {
+            let parse = |text: &'static str| {
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .collect::<Vec<_>>()
+            };
+            [
+                parse(include_str!("../../../policies/zip3/restricted-2000.txt")),
+                parse(include_str!("../../../policies/zip3/restricted-2020.txt")),
+            ]
+        });
+        let [y2000, y2020] = lists;
+        match self {
+            ZipCensus::Y2000 => y2000,
+            ZipCensus::Y2020 => y2020,
+        }
+    }
+}
 
 /// The label Safe Harbor's "90 or older" group gets.
 pub const AGE_90_PLUS: &str = "90+";
@@ -287,9 +330,9 @@ pub fn shift_date(value: &str, offset_days: i64, out: &mut String) -> bool {
 ///
 /// # Examples
 /// ```
-/// use phiguard::treat::{generalize, GeneralizeParams};
+/// use phiguard::treat::{generalize, GeneralizeParams, ZipCensus};
 /// let mut out = String::new();
-/// assert!(generalize("03601-1234", &GeneralizeParams::Zip3, 2026, &mut out));
+/// assert!(generalize("03601-1234", &GeneralizeParams::Zip3 { census: ZipCensus::Y2020 }, 2026, &mut out));
 /// assert_eq!(out, "000");
 /// ```
 pub fn generalize(value: &str, p: &GeneralizeParams, as_of_year: i64, out: &mut String) -> bool {
@@ -312,7 +355,8 @@ pub fn generalize(value: &str, p: &GeneralizeParams, as_of_year: i64, out: &mut 
             }
             true
         }
-        GeneralizeParams::Zip3 => {
+        GeneralizeParams::Zip3 { census } => {
+            let restricted_areas = census.restricted();
             let zip = value.trim();
             let five = zip.get(..5).unwrap_or("");
             let tail_ok = match zip.len() {
@@ -323,7 +367,7 @@ pub fn generalize(value: &str, p: &GeneralizeParams, as_of_year: i64, out: &mut 
             };
             if zip.len() == 3 && digits(zip).is_some() {
                 // Already a ZIP3: idempotent.
-                let restricted = RESTRICTED_ZIP3.contains(&zip);
+                let restricted = restricted_areas.contains(&zip);
                 return push(out, if restricted { "000" } else { zip });
             }
             if !tail_ok || digits(five).is_none() {
@@ -332,7 +376,7 @@ pub fn generalize(value: &str, p: &GeneralizeParams, as_of_year: i64, out: &mut 
             let three = five.get(..3).unwrap_or("000");
             push(
                 out,
-                if RESTRICTED_ZIP3.contains(&three) {
+                if restricted_areas.contains(&three) {
                     "000"
                 } else {
                     three
@@ -500,11 +544,70 @@ mod tests {
         };
         assert_eq!(g("en-AU", &map).as_deref(), Some("en"));
         assert_eq!(g("fr-CA", &map), None);
-        assert_eq!(g("67880", &GeneralizeParams::Zip3).as_deref(), Some("678"));
-        assert_eq!(g("82301", &GeneralizeParams::Zip3).as_deref(), Some("000"));
-        assert_eq!(g("678", &GeneralizeParams::Zip3).as_deref(), Some("678"));
-        assert_eq!(g("6788", &GeneralizeParams::Zip3), None);
-        assert_eq!(g("67880-12", &GeneralizeParams::Zip3), None);
+        assert_eq!(
+            g(
+                "67880",
+                &GeneralizeParams::Zip3 {
+                    census: ZipCensus::Y2020
+                }
+            )
+            .as_deref(),
+            Some("678")
+        );
+        assert_eq!(
+            g(
+                "82301",
+                &GeneralizeParams::Zip3 {
+                    census: ZipCensus::Y2020
+                }
+            )
+            .as_deref(),
+            Some("000")
+        );
+        assert_eq!(
+            g(
+                "678",
+                &GeneralizeParams::Zip3 {
+                    census: ZipCensus::Y2020
+                }
+            )
+            .as_deref(),
+            Some("678")
+        );
+        assert_eq!(
+            g(
+                "6788",
+                &GeneralizeParams::Zip3 {
+                    census: ZipCensus::Y2020
+                }
+            ),
+            None
+        );
+        // Dallas 790 fell off the list by 2020; Houston's 77204 came on.
+        let y2000 = GeneralizeParams::Zip3 {
+            census: ZipCensus::Y2000,
+        };
+        let y2020 = GeneralizeParams::Zip3 {
+            census: ZipCensus::Y2020,
+        };
+        assert_eq!(g("79012", &y2000).as_deref(), Some("000"));
+        assert_eq!(g("79012", &y2020).as_deref(), Some("790"));
+        assert_eq!(g("77204", &y2000).as_deref(), Some("772"));
+        assert_eq!(g("77204", &y2020).as_deref(), Some("000"));
+        let parsed: GeneralizeParams =
+            toml::from_str("kind = \"zip3\"\ncensus = \"2000\"").unwrap();
+        assert_eq!(parsed, y2000);
+        let parsed: GeneralizeParams = toml::from_str("kind = \"zip3\"").unwrap();
+        assert_eq!(parsed, y2020);
+        assert_eq!(
+            g(
+                "67880-12",
+                &GeneralizeParams::Zip3 {
+                    census: ZipCensus::Y2020
+                }
+            ),
+            None
+        );
         assert_eq!(g("91", &GeneralizeParams::Age).as_deref(), Some("90+"));
         assert_eq!(g("89", &GeneralizeParams::Age).as_deref(), Some("89"));
         let b = GeneralizeParams::Buckets {
