@@ -59,8 +59,10 @@ def test_one_resource_comes_back_as_a_dict(engine) -> None:
     assert out == {"resourceType": "Patient", "id": "00000000-0000-8000-8000-000000000001",
                    "birthDate": "1980", "gender": "female",
                    "meta": {"security": [
-                       {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": c}
-                       for c in ("ABSTRED", "PSEUDED", "REDACTED")]}}
+                       {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+                        "code": c, "display": d}
+                       for c, d in (("ABSTRED", "abstracted"), ("PSEUDED", "pseudonymized"),
+                                    ("REDACTED", "redacted"))]}}
     assert problems(out) == []
 
 
@@ -72,3 +74,17 @@ def test_bad_fhir_is_a_located_error_without_values(engine) -> None:
     with pytest.raises(phiguard.InputError, match="not a FHIR R4 resource type") as e:
         view.deidentify_fhir({"resourceType": "Pateint", "id": "Quarrie"})
     assert "Quarrie" not in str(e.value)
+
+
+def test_on_error_withholds_the_bad_entry_and_keeps_the_rest(engine) -> None:
+    view = engine.view(role="data_analyst", purpose="HRESCH", as_of_year=2026)
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "gender": "female"}},
+        {"resource": {"name": [{"family": "Quarrie"}]}}]}
+    with pytest.raises(phiguard.InputError, match=r"entry\[1\]\.resource") as e:
+        view.deidentify_fhir(bundle)
+    assert "Quarrie" not in str(e.value)
+    out = view.deidentify_fhir(bundle, on_error="withhold")
+    assert [x["resource"]["resourceType"] for x in out["entry"]] == ["Patient"]
+    with pytest.raises(ValueError, match="stop"):
+        view.deidentify_fhir(bundle, on_error="skip")
