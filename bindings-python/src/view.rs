@@ -197,9 +197,12 @@ impl View {
         })
     }
 
-    /// De-identifies FHIR R4: a resource or a Bundle (a dict, returned as a dict), or a list
-    /// of them (one run: ids, references and date shifts agree across the list, as they do
-    /// across the files of one ``phiguard fhir`` run). Uses the pack's ``fhir`` catalog unless
+    /// De-identifies FHIR R4: a resource or a Bundle (a dict, returned as a dict), an iterable
+    /// of them, or a file path (``.json``: a resource or a Bundle, returned as a dict;
+    /// ``.ndjson``: one resource a line, returned as a list). Lists and NDJSON are one run:
+    /// ids, references and date shifts agree across them, as they do across the files of one
+    /// ``phiguard fhir`` run. Errors in a file name its line, never its path (Synthea names
+    /// files after patients). Uses the pack's ``fhir`` catalog unless
     /// the view's catalog was given. Resources withheld (an unknown ``modifierExtension``)
     /// or not visible to the principal come back as None. ``on_error="withhold"`` withholds
     /// a resource that cannot be treated (a Bundle entry, a list item) instead of raising.
@@ -211,14 +214,22 @@ impl View {
         on_error: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         guarded(|| {
-            let many = doc.cast::<PyList>().is_ok();
-            let mut docs: Vec<Value> = if many {
-                doc.try_iter()?
-                    .enumerate()
-                    .map(|(i, d)| to_json(&d?, &mut format!("[{i}]"), 0))
-                    .collect::<PyResult<_>>()?
+            let is_obj = doc.cast::<PyDict>().is_ok();
+            let path = if is_obj {
+                None
             } else {
-                vec![to_json(doc, &mut String::new(), 0)?]
+                doc.extract::<std::path::PathBuf>().ok()
+            };
+            let (many, mut docs) = match path {
+                Some(p) => read_fhir_file(&p)?,
+                None if is_obj => (false, vec![to_json(doc, &mut String::new(), 0)?]),
+                None => (
+                    true,
+                    doc.try_iter()?
+                        .enumerate()
+                        .map(|(i, d)| to_json(&d?, &mut format!("[{i}]"), 0))
+                        .collect::<PyResult<_>>()?,
+                ),
             };
             let on_error = fhir_on_error(on_error)?;
             let view = self.core_for_fhir()?;
@@ -637,5 +648,27 @@ fn fhir_on_error(s: &str) -> PyResult<phiguard::fhir::OnError> {
         _ => Err(pyo3::exceptions::PyValueError::new_err(
             "on_error must be \"stop\" or \"withhold\"",
         )),
+    }
+}
+
+/// A FHIR file: `.ndjson` as a list of resources (`true`), anything else as one document.
+fn read_fhir_file(path: &std::path::Path) -> PyResult<(bool, Vec<Value>)> {
+    let source = "<fhir file>";
+    let text = std::fs::read_to_string(path).map_err(|e| to_py(phiguard::Error::io(source, e)))?;
+    if path.extension().is_some_and(|x| x == "ndjson") {
+        let mut out = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v = serde_json::from_str(line)
+                .map_err(|e| to_py(phiguard::Error::malformed_json(source, i as u64 + 1, &e)))?;
+            out.push(v);
+        }
+        Ok((true, out))
+    } else {
+        let v = serde_json::from_str(text.trim_start_matches('\u{feff}'))
+            .map_err(|e| to_py(phiguard::Error::malformed_json(source, 1, &e)))?;
+        Ok((false, vec![v]))
     }
 }

@@ -88,3 +88,24 @@ def test_on_error_withholds_the_bad_entry_and_keeps_the_rest(engine) -> None:
     assert [x["resource"]["resourceType"] for x in out["entry"]] == ["Patient"]
     with pytest.raises(ValueError, match="stop"):
         view.deidentify_fhir(bundle, on_error="skip")
+
+
+def test_a_file_path_is_read_as_json_or_ndjson(engine, tmp_path) -> None:
+    view = engine.view(role="data_analyst", purpose="HRESCH", as_of_year=2026)
+    patient = {"resourceType": "Patient", "id": "p1", "name": [{"family": "Quarrie"}],
+               "gender": "female"}
+    obs = {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+           "subject": {"reference": "Patient/p1"}}
+    nd = tmp_path / "Oswin_Quarrie.ndjson"
+    nd.write_text(json.dumps(patient) + "\n\n" + json.dumps(obs) + "\n")
+    out = view.deidentify_fhir(nd)
+    assert [r["resourceType"] for r in out] == ["Patient", "Observation"]
+    assert out[1]["subject"]["reference"] == "Patient/" + out[0]["id"]
+    assert "Quarrie" not in json.dumps(out)
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(patient))
+    assert view.deidentify_fhir(str(one))["gender"] == "female"
+    nd.write_text(json.dumps(patient) + "\n{not json\n")
+    with pytest.raises(phiguard.InputError, match=":2") as e:
+        view.deidentify_fhir(nd)
+    assert "Quarrie" not in str(e.value)

@@ -3,7 +3,7 @@
 //! every file.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use phiguard::fhir::{Fhir, OnError, deidentify_ndjson, learn_patients};
@@ -91,7 +91,20 @@ pub(crate) fn run(
         let f = File::open(&j.input).map_err(|e| Error::io(&j.name, e))?;
         learn_patients(&mut fhir, BufReader::new(f));
     }
-    for j in &jobs {
+    let progress = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    for (i, j) in jobs.iter().enumerate() {
+        if progress {
+            // On a terminal only: one line, rewritten per file (names carry no PHI).
+            let done: u64 = fhir.summary().resources.values().sum();
+            eprint!(
+                "\r  file {}/{} {:<24} {done} resources, {:.1} s",
+                i + 1,
+                jobs.len(),
+                j.name,
+                started.elapsed().as_secs_f64()
+            );
+        }
         let dest = if to_dir {
             output.join(&j.name)
         } else {
@@ -134,6 +147,9 @@ pub(crate) fn run(
             Ok(true) => {}
         }
         std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&j.name, e))?;
+    }
+    if progress {
+        eprintln!();
     }
     let s = fhir.summary();
     let total: u64 = s.resources.values().sum();

@@ -561,3 +561,48 @@ fn care_team_and_consent_come_from_the_resources() {
     assert!(code_of(false, "active").is_null(), "not on the care team");
     assert!(code_of(true, "inactive").is_null(), "no active consent");
 }
+
+/// The NDJSON pipeline (parse, treat, write on three threads) writes the same bytes as
+/// treating each line in turn, across many batches, and stops at the right line.
+#[test]
+fn ndjson_pipeline_matches_one_line_at_a_time() {
+    use phiguard::fhir::{OnError, deidentify_ndjson};
+    let engine = Engine::builder().build().unwrap();
+    let view = view(&engine, "data_analyst", "HRESCH");
+    let mut lines = Vec::new();
+    for i in 0..1000 {
+        lines.push(
+            serde_json::json!({"resourceType": "Observation", "id": format!("o{i}"),
+                "status": "final", "code": {"text": "x"},
+                "subject": {"reference": format!("Patient/p{}", i % 37)},
+                "effectiveDateTime": "2020-01-02T10:00:00Z"})
+            .to_string(),
+        );
+    }
+    lines.insert(700, "{not json".to_owned());
+    let input = lines.join("\n") + "\n";
+
+    let mut run = Fhir::new(&view).unwrap().on_error(OnError::Withhold);
+    let mut piped = Vec::new();
+    let n = deidentify_ndjson(&mut run, input.as_bytes(), &mut piped, "o.ndjson").unwrap();
+    assert_eq!(n, 1001);
+    assert_eq!(run.summary().withheld_errors.len(), 1);
+    assert!(run.summary().withheld_errors[0].contains("o.ndjson:701"));
+
+    let mut one = Fhir::new(&view).unwrap();
+    let mut expected = String::new();
+    for l in lines
+        .iter()
+        .filter(|l| l.starts_with('{') && l.ends_with('}'))
+    {
+        let mut v: Value = serde_json::from_str(l).unwrap();
+        one.apply(&mut v, "o.ndjson").unwrap();
+        expected.push_str(&serde_json::to_string(&v).unwrap());
+        expected.push('\n');
+    }
+    assert_eq!(String::from_utf8(piped).unwrap(), expected);
+
+    let mut stop = Fhir::new(&view).unwrap();
+    let e = deidentify_ndjson(&mut stop, input.as_bytes(), Vec::new(), "o.ndjson").unwrap_err();
+    assert!(e.to_string().contains("o.ndjson:701"), "{e}");
+}

@@ -162,6 +162,48 @@ impl PackSources {
         }
     }
 
+    /// The pack's version: SHA-256 over every source's role, name and text, in a fixed
+    /// order, as 64 hex digits. Two packs with the same files have the same version; any
+    /// edit changes it. Servers put it on every response and audit entry.
+    ///
+    /// # Examples
+    /// ```
+    /// let a = phiguard::PackSources::default_pack();
+    /// let mut b = a.clone();
+    /// assert_eq!(a.content_hash(), b.content_hash());
+    /// b.policies[0].text.push_str("\n// edited\n");
+    /// assert_ne!(a.content_hash(), b.content_hash());
+    /// ```
+    pub fn content_hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let mut add = |role: &str, s: &Source| {
+            for part in [role, s.name.as_str(), s.text.as_str()] {
+                h.update((part.len() as u64).to_be_bytes());
+                h.update(part.as_bytes());
+            }
+        };
+        let one = |o: &Option<Source>| o.iter().cloned().collect::<Vec<_>>();
+        let mut policies = self.policies.clone();
+        policies.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut catalogs = self.catalogs.clone();
+        catalogs.sort_by(|a, b| a.name.cmp(&b.name));
+        for (role, list) in [
+            ("schema", one(&self.schema)),
+            ("policy", policies),
+            ("entities", one(&self.entities)),
+            ("categories", one(&self.categories)),
+            ("catalog", catalogs),
+            ("detectors", one(&self.detectors)),
+            ("fhir_rules", one(&self.fhir_rules)),
+        ] {
+            for s in &list {
+                add(role, s);
+            }
+        }
+        crate::util::hex::lower(&h.finalize())
+    }
+
     /// Reads a pack directory: `schema.cedarschema`, `entities.json`, `categories.toml`,
     /// every `*.cedar`, `catalogs/*.toml` and, when present, `detectors.toml` and
     /// `fhir/rules.toml`. Files are read
