@@ -92,6 +92,15 @@ enum Command {
         #[arg(long, value_enum, default_value = "stop")]
         on_error: OnErrorArg,
     },
+    /// Serve records over HTTP, each caller's view per their token and purpose, audited.
+    Serve {
+        /// The server's configuration (TOML; `PHIGUARD_*` variables override it).
+        #[arg(long)]
+        config: PathBuf,
+        /// Validate the configuration, pack, key, audit log and JWKS, then exit.
+        #[arg(long)]
+        check: bool,
+    },
     /// Print the PHI spans found in plain text (or a JSON-lines field) as JSON lines.
     Detect {
         /// Input file (plain text, or JSON lines with --jsonl).
@@ -298,6 +307,7 @@ fn main() -> ExitCode {
             output,
             on_error,
         } => fhir_cmd(&who, key_file.as_deref(), &inputs, &output, on_error.into()),
+        Command::Serve { config, check } => serve(&config, check),
         Command::Scrub {
             who,
             key_file,
@@ -920,4 +930,20 @@ fn scrub(
         view = view.with_key(read_key(k)?);
     }
     phiguard::io::scrub_text_file(&view, input, output, jsonl.then_some(field))
+}
+
+/// `phiguard serve`: the server's errors as the CLI's (configuration problems are request
+/// errors: the caller's input is wrong).
+fn serve(config: &Path, check: bool) -> Result<(), Error> {
+    let err = |e: phiguard_server::ServerError| match e {
+        phiguard_server::ServerError::Engine(e) => e,
+        other => Error::request(other.to_string()),
+    };
+    let config = phiguard_server::Config::load(config).map_err(err)?;
+    if check {
+        let _routes = phiguard_server::router(&config).map_err(err)?;
+        eprintln!("phiguard serve: the configuration, pack, key, audit log and JWKS load");
+        return Ok(());
+    }
+    phiguard_server::run(&config).map_err(err)
 }

@@ -775,3 +775,21 @@ fn fhir_on_error_stops_or_withholds_the_entry_and_as_of_takes_a_date() {
     let o = run(&a);
     assert!(!o.status.success() && stderr(&o).contains("a date (2026-12-02)"));
 }
+
+#[test]
+fn serve_check_validates_the_configuration() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let example = root.join("server/serve.example.toml");
+    let o = run(&["serve", "--config", example.to_str().unwrap(), "--check"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = tempfile::tempdir().unwrap();
+    let open = dir.path().join("open.toml");
+    std::fs::write(
+        &open,
+        "listen = \"0.0.0.0:8707\"\n[auth]\nmode = \"development\"\n",
+    )
+    .unwrap();
+    let o = run(&["serve", "--config", open.to_str().unwrap(), "--check"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("loopback"), "{}", stderr(&o));
+}

@@ -1,0 +1,512 @@
+//! Routes, the views cached per caller, the audit, and the serve loop.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use phiguard::audit::{AuditSink, ChainedLog};
+use phiguard::{AccessRequest, Engine, KeyRing, PackSources, View};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+
+use crate::auth::{AuthError, Principal, Verifier};
+use crate::config::{Auth, Config, Limits};
+use crate::error::{ApiError, ServerError};
+
+/// The header every response carries with the pack version (its content hash).
+const PACK_HEADER: &str = "x-phiguard-pack";
+/// Views kept per caller, purpose and catalog; past this many the cache starts again (each
+/// view's plans are compiled anew on its first record).
+const MAX_VIEWS: usize = 10_000;
+
+type AuditLog = ChainedLog<std::io::BufWriter<std::fs::File>>;
+
+/// How callers are identified at run time.
+enum Callers {
+    Jwt(Verifier),
+    Development,
+}
+
+/// What every request reads: one snapshot of pack, key and audit.
+struct AppState {
+    engine: Engine,
+    version: HeaderValue,
+    key: Option<KeyRing>,
+    audit: Option<Arc<AuditLog>>,
+    callers: Callers,
+    limits: Limits,
+    as_of_year: Option<i64>,
+    views: Mutex<HashMap<ViewKey, Arc<View>>>,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct ViewKey {
+    principal: Principal,
+    purpose: String,
+    break_glass_reason: Option<String>,
+    catalog: String,
+}
+
+/// A server bound and serving (what [`start`] returns).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Started {
+    /// The address it listens on (the port chosen when the configuration said 0).
+    pub addr: SocketAddr,
+    /// The pack version it serves.
+    pub pack_version: String,
+}
+
+fn load_state(config: &Config) -> Result<AppState, ServerError> {
+    let sources = match &config.policies {
+        Some(dir) => PackSources::from_dir(dir)?,
+        None => PackSources::default_pack(),
+    };
+    let version = sources.content_hash();
+    let engine = Engine::builder().sources(sources).build()?;
+    let key = match &config.key_file {
+        Some(p) => Some(KeyRing::from_file(p)?),
+        None => None,
+    };
+    let audit = match (&config.audit_log, &key) {
+        (Some(p), Some(k)) => Some(Arc::new(ChainedLog::open(p, k)?)),
+        _ => None,
+    };
+    let callers = match &config.auth {
+        Auth::Jwt { issuers } => Callers::Jwt(Verifier::load(issuers)?),
+        Auth::Development => Callers::Development,
+    };
+    Ok(AppState {
+        engine,
+        version: HeaderValue::from_str(&version)
+            .map_err(|_| ServerError::Config("pack version".into()))?,
+        key,
+        audit,
+        callers,
+        limits: config.limits.clone(),
+        as_of_year: config.as_of_year,
+        views: Mutex::new(HashMap::new()),
+    })
+}
+
+/// The routes of a server for `config` (pack, key and audit loaded now).
+///
+/// # Errors
+/// [`ServerError`] when the pack, key, audit log or JWKS cannot be loaded.
+pub fn router(config: &Config) -> Result<Router, ServerError> {
+    let state = Arc::new(load_state(config)?);
+    let limit = state.limits.body_bytes;
+    let request_id = HeaderName::from_static("x-request-id");
+    Ok(Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/openapi.json", get(openapi_json))
+        .route("/v1/records/apply", post(apply_one))
+        .route("/v1/records/batch", post(apply_batch))
+        .route("/v1/explain", get(explain))
+        .with_state(state)
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid)))
+}
+
+/// Binds `config.listen` and serves in the background of the current tokio runtime until
+/// `shutdown` completes; in-flight requests finish first.
+///
+/// # Errors
+/// [`ServerError`] when loading or binding fails.
+pub async fn start(
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(Started, tokio::task::JoinHandle<std::io::Result<()>>), ServerError> {
+    if matches!(config.auth, Auth::Development) {
+        eprintln!(
+            "phiguard serve: WARNING: development mode, NO AUTHENTICATION: callers name themselves in headers; loopback only ({})",
+            config.listen
+        );
+    }
+    let app = router(config)?;
+    let version = match &config.policies {
+        Some(dir) => PackSources::from_dir(dir)?.content_hash(),
+        None => PackSources::default_pack().content_hash(),
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let handle = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+    });
+    Ok((
+        Started {
+            addr,
+            pack_version: version,
+        },
+        handle,
+    ))
+}
+
+/// Runs the server for `config` on a new tokio runtime until SIGTERM or Ctrl-C, then drains
+/// in-flight requests (what `phiguard serve` calls).
+///
+/// # Errors
+/// [`ServerError`] when loading, binding or serving fails.
+pub fn run(config: &Config) -> Result<(), ServerError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let (started, handle) = start(config, shutdown_signal()).await?;
+        eprintln!(
+            "phiguard serve: listening on http://{} (pack {})",
+            started.addr,
+            started.pack_version.get(..12).unwrap_or("")
+        );
+        handle
+            .await
+            .map_err(|e| ServerError::Io(std::io::Error::other(e.to_string())))??;
+        eprintln!("phiguard serve: stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready once a pack is loaded, which the router's construction guarantees.
+async fn readyz(State(s): State<Arc<AppState>>) -> Response {
+    with_version(&s, axum::Json(json!({"ready": true})).into_response())
+}
+
+async fn openapi_json() -> axum::Json<Value> {
+    axum::Json(openapi())
+}
+
+fn with_version(s: &AppState, mut r: Response) -> Response {
+    r.headers_mut().insert(PACK_HEADER, s.version.clone());
+    r
+}
+
+/// Who calls and why: checked before the body is read, so an unauthenticated caller learns
+/// nothing about their input.
+struct Caller {
+    principal: Principal,
+    purpose: String,
+    break_glass_reason: Option<String>,
+}
+
+fn caller(s: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let principal = match &s.callers {
+        Callers::Jwt(v) => {
+            let token = text("authorization")
+                .and_then(|a| {
+                    a.strip_prefix("Bearer ")
+                        .or_else(|| a.strip_prefix("bearer "))
+                })
+                .ok_or(AuthError::Missing)
+                .map_err(|e| ApiError::unauthorized(e.to_string()))?;
+            v.verify(token.trim())
+                .map_err(|e| ApiError::unauthorized(e.to_string()))?
+        }
+        Callers::Development => Principal {
+            user: text("x-phiguard-user")
+                .ok_or_else(|| ApiError::unauthorized("development mode: send X-Phiguard-User"))?
+                .to_owned(),
+            roles: text("x-phiguard-roles")
+                .ok_or_else(|| ApiError::unauthorized("development mode: send X-Phiguard-Roles"))?
+                .split(',')
+                .map(|r| r.trim().to_owned())
+                .filter(|r| !r.is_empty())
+                .collect(),
+        },
+    };
+    let purpose = text("x-purpose-of-use")
+        .ok_or_else(|| ApiError::bad_request("send the purpose of use in X-Purpose-Of-Use"))?
+        .to_owned();
+    Ok(Caller {
+        principal,
+        purpose,
+        break_glass_reason: text("x-break-glass-reason").map(str::to_owned),
+    })
+}
+
+/// The view of the pack `who` gets for `catalog` (cached per caller, purpose and catalog).
+fn view_for(s: &AppState, who: Caller, catalog: &str) -> Result<Arc<View>, ApiError> {
+    let key = ViewKey {
+        principal: who.principal,
+        purpose: who.purpose,
+        break_glass_reason: who.break_glass_reason,
+        catalog: catalog.to_owned(),
+    };
+    if let Some(v) = s.views.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(v);
+    }
+    let mut req = AccessRequest::new(
+        key.principal.user.clone(),
+        key.principal.roles.clone(),
+        key.purpose.clone(),
+        key.catalog.clone(),
+    );
+    req.break_glass_reason = key.break_glass_reason.clone();
+    req.as_of_year = s.as_of_year;
+    let mut view = s.engine.view(&req)?;
+    if let Some(k) = &s.key {
+        view = view.with_key(k.clone());
+    }
+    if let Some(a) = &s.audit {
+        view = view.with_audit(a.clone() as Arc<dyn AuditSink>);
+    }
+    let view = Arc::new(view);
+    if let Ok(mut m) = s.views.lock() {
+        if m.len() >= MAX_VIEWS {
+            m.clear();
+        }
+        m.insert(key, view.clone());
+    }
+    Ok(view)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogQuery {
+    catalog: Option<String>,
+}
+
+/// The catalog a request names, or the one matching the record's keys.
+fn catalog_for(s: &AppState, q: &CatalogQuery, record: Option<&Value>) -> Result<String, ApiError> {
+    if let Some(c) = &q.catalog {
+        return Ok(c.clone());
+    }
+    let keys: Vec<&str> = record
+        .and_then(Value::as_object)
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    Ok(s.engine.match_catalog(&keys)?.name.clone())
+}
+
+fn parse_json(body: &Bytes) -> Result<Value, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::from(phiguard::Error::malformed_json("<body>", 1, &e)))
+}
+
+/// Writes the audit events of the request through before anything is answered: a record
+/// whose disclosure cannot be audited is not disclosed.
+fn flush_audit(s: &AppState) -> Result<(), ApiError> {
+    match &s.audit {
+        Some(a) => a.flush().map_err(ApiError::from),
+        None => Ok(()),
+    }
+}
+
+async fn apply_one(
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<CatalogQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let who = caller(&s, &headers)?;
+    let mut record = parse_json(&body)?;
+    if !record.is_object() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "input",
+            "the body must be one JSON object (a record)",
+        ));
+    }
+    let catalog = catalog_for(&s, &q, Some(&record))?;
+    let view = view_for(&s, who, &catalog)?;
+    view.apply_json_records(std::slice::from_mut(&mut record), "<body>")?;
+    flush_audit(&s)?;
+    Ok(with_version(&s, axum::Json(record).into_response()))
+}
+
+async fn apply_batch(
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<CatalogQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let who = caller(&s, &headers)?;
+    let body = parse_json(&body)?;
+    let Value::Object(mut body) = body else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "input",
+            "the body must be {\"records\": [...]}",
+        ));
+    };
+    let Some(Value::Array(mut records)) = body.remove("records") else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "input",
+            "the body must be {\"records\": [...]}",
+        ));
+    };
+    if records.len() > s.limits.batch {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "batch_too_large",
+            format!(
+                "a batch holds at most {} records; this one has {}",
+                s.limits.batch,
+                records.len()
+            ),
+        ));
+    }
+    if let Some(i) = records.iter().position(|r| !r.is_object()) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "input",
+            format!("records[{i}] is not a JSON object"),
+        ));
+    }
+    let catalog = catalog_for(&s, &q, records.first())?;
+    let view = view_for(&s, who, &catalog)?;
+    view.apply_json_records(&mut records, "<body>")?;
+    flush_audit(&s)?;
+    Ok(with_version(
+        &s,
+        axum::Json(json!({"records": records})).into_response(),
+    ))
+}
+
+async fn explain(
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<CatalogQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(catalog) = q.catalog.clone() else {
+        return Err(ApiError::bad_request(
+            "name the catalog: /v1/explain?catalog=NAME",
+        ));
+    };
+    let view = view_for(&s, caller(&s, &headers)?, &catalog)?;
+    let plan = view.plan_for_others()?;
+    let fields: Vec<Value> = plan
+        .fields
+        .iter()
+        .map(|f| {
+            json!({
+                "field": f.field,
+                "category": f.category,
+                "treatment": f.treatment.name(),
+                "reason": f.reason(),
+            })
+        })
+        .collect();
+    Ok(with_version(
+        &s,
+        axum::Json(json!({"catalog": catalog, "plan": plan.id, "fields": fields})).into_response(),
+    ))
+}
+
+/// The OpenAPI 3.1 document of the endpoints (served at `/openapi.json`).
+///
+/// # Examples
+/// ```
+/// let doc = phiguard_server::openapi();
+/// assert_eq!(doc["openapi"], "3.1.0");
+/// assert!(doc["paths"]["/v1/records/apply"]["post"].is_object());
+/// ```
+pub fn openapi() -> Value {
+    let error = json!({"$ref": "#/components/schemas/Error"});
+    let errors = json!({
+        "400": {"description": "No purpose of use, or a malformed query", "content": {"application/json": {"schema": error}}},
+        "401": {"description": "No valid bearer token", "content": {"application/json": {"schema": error}}},
+        "413": {"description": "The body is larger than the configured limit"},
+        "422": {"description": "Not valid input for the catalog (located, never quoting values)", "content": {"application/json": {"schema": error}}},
+        "503": {"description": "The audit log cannot be written: nothing disclosed", "content": {"application/json": {"schema": error}}}
+    });
+    let headers = json!([
+        {"name": "X-Purpose-Of-Use", "in": "header", "required": true, "schema": {"type": "string"}, "description": "HL7 purpose of use (TREAT, HPAYMT, HOPERAT, HRESCH, ETREAT, BTG, ...)"},
+        {"name": "X-Break-Glass-Reason", "in": "header", "required": false, "schema": {"type": "string"}, "description": "Required with ETREAT and BTG; audited"},
+        {"name": "catalog", "in": "query", "required": false, "schema": {"type": "string"}, "description": "The pack catalog; matched from the record's keys when absent"}
+    ]);
+    let record = json!({"type": "object", "additionalProperties": true});
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "phiguard", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Records on request, each field shown as the caller's policies decide for their role and purpose; every disclosure audited."},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error", "message"],
+                          "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
+            }
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/v1/records/apply": {"post": {
+                "summary": "One record, as the caller may see it",
+                "parameters": headers,
+                "requestBody": {"required": true, "content": {"application/json": {"schema": record}}},
+                "responses": merge(json!({"200": {"description": "The record, treated", "content": {"application/json": {"schema": record}}}}), &errors)
+            }},
+            "/v1/records/batch": {"post": {
+                "summary": "Up to the configured limit of records (100 by default)",
+                "parameters": headers,
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["records"],
+                    "properties": {"records": {"type": "array", "items": record}}}}}},
+                "responses": merge(json!({"200": {"description": "The records, treated, in order", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"records": {"type": "array", "items": record}}}}}}}), &errors)
+            }},
+            "/v1/explain": {"get": {
+                "summary": "How the caller sees each field of a catalog, and which policies decided",
+                "parameters": headers,
+                "responses": merge(json!({"200": {"description": "The caller's plan"}}), &errors)
+            }},
+            "/healthz": {"get": {"summary": "The process is up", "security": [], "responses": {"200": {"description": "ok"}}}},
+            "/readyz": {"get": {"summary": "A pack is loaded", "security": [], "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}}}},
+            "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}}
+        }
+    })
+}
+
+fn merge(mut a: Value, b: &Value) -> Value {
+    if let (Value::Object(a), Value::Object(b)) = (&mut a, b) {
+        for (k, v) in b {
+            a.insert(k.clone(), v.clone());
+        }
+    }
+    a
+}
