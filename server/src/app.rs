@@ -36,16 +36,54 @@ enum Callers {
     Development,
 }
 
-/// What every request reads: one snapshot of pack, key and audit.
-struct AppState {
+/// One version of the pack, and the views made from it. A request takes one snapshot and
+/// uses it throughout, so no answer mixes two versions.
+struct Snapshot {
     engine: Engine,
     version: HeaderValue,
+    views: Mutex<HashMap<ViewKey, Arc<View>>>,
+}
+
+/// What every request reads: the current snapshot, key, audit and callers.
+struct AppState {
+    current: std::sync::RwLock<Arc<Snapshot>>,
+    /// Where the pack comes from (reloaded from there).
+    policies: Option<std::path::PathBuf>,
+    /// Roles that may reload the pack.
+    admin_roles: Vec<String>,
+    reload_failures: std::sync::atomic::AtomicU64,
     key: Option<KeyRing>,
     audit: Option<Arc<AuditLog>>,
     callers: Callers,
     limits: Limits,
     as_of_year: Option<i64>,
-    views: Mutex<HashMap<ViewKey, Arc<View>>>,
+}
+
+impl AppState {
+    fn snapshot(&self) -> Arc<Snapshot> {
+        match self.current.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+}
+
+/// Loads and checks a pack: every policy, catalog and FHIR rule validated, before any
+/// request can see it.
+fn load_snapshot(policies: Option<&std::path::Path>) -> Result<Snapshot, ServerError> {
+    let sources = match policies {
+        Some(dir) => PackSources::from_dir(dir)?,
+        None => PackSources::default_pack(),
+    };
+    let version = sources.content_hash();
+    let engine = Engine::builder().sources(sources).build()?;
+    phiguard::fhir::check_rules(engine.pack())?;
+    Ok(Snapshot {
+        engine,
+        version: HeaderValue::from_str(&version)
+            .map_err(|_| ServerError::Config("pack version".into()))?,
+        views: Mutex::new(HashMap::new()),
+    })
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -67,12 +105,7 @@ pub struct Started {
 }
 
 fn load_state(config: &Config) -> Result<AppState, ServerError> {
-    let sources = match &config.policies {
-        Some(dir) => PackSources::from_dir(dir)?,
-        None => PackSources::default_pack(),
-    };
-    let version = sources.content_hash();
-    let engine = Engine::builder().sources(sources).build()?;
+    let snapshot = load_snapshot(config.policies.as_deref())?;
     let key = match &config.key_file {
         Some(p) => Some(KeyRing::from_file(p)?),
         None => None,
@@ -86,15 +119,15 @@ fn load_state(config: &Config) -> Result<AppState, ServerError> {
         Auth::Development => Callers::Development,
     };
     Ok(AppState {
-        engine,
-        version: HeaderValue::from_str(&version)
-            .map_err(|_| ServerError::Config("pack version".into()))?,
+        current: std::sync::RwLock::new(Arc::new(snapshot)),
+        policies: config.policies.clone(),
+        admin_roles: config.admin_roles.clone(),
+        reload_failures: std::sync::atomic::AtomicU64::new(0),
         key,
         audit,
         callers,
         limits: config.limits.clone(),
         as_of_year: config.as_of_year,
-        views: Mutex::new(HashMap::new()),
     })
 }
 
@@ -103,21 +136,30 @@ fn load_state(config: &Config) -> Result<AppState, ServerError> {
 /// # Errors
 /// [`ServerError`] when the pack, key, audit log or JWKS cannot be loaded.
 pub fn router(config: &Config) -> Result<Router, ServerError> {
+    Ok(router_and_version(config)?.0)
+}
+
+fn router_and_version(config: &Config) -> Result<(Router, String), ServerError> {
     let state = Arc::new(load_state(config)?);
+    let version = state.snapshot().version.to_str().unwrap_or("").to_owned();
     let limit = state.limits.body_bytes;
     let request_id = HeaderName::from_static("x-request-id");
-    Ok(Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/openapi.json", get(openapi_json))
         .route("/v1/records/apply", post(apply_one))
         .route("/v1/records/batch", post(apply_batch))
         .route("/v1/explain", get(explain))
+        .route("/v1/fhir", post(fhir_document))
+        .route("/v1/fhir/ndjson", post(fhir_ndjson))
+        .route("/admin/reload", post(reload))
         .with_state(state)
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid)))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+    Ok((app, version))
 }
 
 /// Binds `config.listen` and serves in the background of the current tokio runtime until
@@ -135,11 +177,7 @@ pub async fn start(
             config.listen
         );
     }
-    let app = router(config)?;
-    let version = match &config.policies {
-        Some(dir) => PackSources::from_dir(dir)?.content_hash(),
-        None => PackSources::default_pack().content_hash(),
-    };
+    let (app, version) = router_and_version(config)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let handle = tokio::spawn(async move {
@@ -207,14 +245,15 @@ async fn healthz() -> &'static str {
 
 /// Ready once a pack is loaded, which the router's construction guarantees.
 async fn readyz(State(s): State<Arc<AppState>>) -> Response {
-    with_version(&s, axum::Json(json!({"ready": true})).into_response())
+    let snap = s.snapshot();
+    with_version(&snap, axum::Json(json!({"ready": true})).into_response())
 }
 
 async fn openapi_json() -> axum::Json<Value> {
     axum::Json(openapi())
 }
 
-fn with_version(s: &AppState, mut r: Response) -> Response {
+fn with_version(s: &Snapshot, mut r: Response) -> Response {
     r.headers_mut().insert(PACK_HEADER, s.version.clone());
     r
 }
@@ -270,14 +309,19 @@ fn caller(s: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
 }
 
 /// The view of the pack `who` gets for `catalog` (cached per caller, purpose and catalog).
-fn view_for(s: &AppState, who: Caller, catalog: &str) -> Result<Arc<View>, ApiError> {
+fn view_for(
+    s: &AppState,
+    snap: &Snapshot,
+    who: Caller,
+    catalog: &str,
+) -> Result<Arc<View>, ApiError> {
     let key = ViewKey {
         principal: who.principal,
         purpose: who.purpose,
         break_glass_reason: who.break_glass_reason,
         catalog: catalog.to_owned(),
     };
-    if let Some(v) = s.views.lock().ok().and_then(|m| m.get(&key).cloned()) {
+    if let Some(v) = snap.views.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return Ok(v);
     }
     let mut req = AccessRequest::new(
@@ -288,7 +332,7 @@ fn view_for(s: &AppState, who: Caller, catalog: &str) -> Result<Arc<View>, ApiEr
     );
     req.break_glass_reason = key.break_glass_reason.clone();
     req.as_of_year = s.as_of_year;
-    let mut view = s.engine.view(&req)?;
+    let mut view = snap.engine.view(&req)?;
     if let Some(k) = &s.key {
         view = view.with_key(k.clone());
     }
@@ -296,7 +340,7 @@ fn view_for(s: &AppState, who: Caller, catalog: &str) -> Result<Arc<View>, ApiEr
         view = view.with_audit(a.clone() as Arc<dyn AuditSink>);
     }
     let view = Arc::new(view);
-    if let Ok(mut m) = s.views.lock() {
+    if let Ok(mut m) = snap.views.lock() {
         if m.len() >= MAX_VIEWS {
             m.clear();
         }
@@ -312,7 +356,7 @@ struct CatalogQuery {
 }
 
 /// The catalog a request names, or the one matching the record's keys.
-fn catalog_for(s: &AppState, q: &CatalogQuery, record: Option<&Value>) -> Result<String, ApiError> {
+fn catalog_for(s: &Snapshot, q: &CatalogQuery, record: Option<&Value>) -> Result<String, ApiError> {
     if let Some(c) = &q.catalog {
         return Ok(c.clone());
     }
@@ -343,6 +387,7 @@ async fn apply_one(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let snap = s.snapshot();
     let who = caller(&s, &headers)?;
     let mut record = parse_json(&body)?;
     if !record.is_object() {
@@ -352,11 +397,11 @@ async fn apply_one(
             "the body must be one JSON object (a record)",
         ));
     }
-    let catalog = catalog_for(&s, &q, Some(&record))?;
-    let view = view_for(&s, who, &catalog)?;
+    let catalog = catalog_for(&snap, &q, Some(&record))?;
+    let view = view_for(&s, &snap, who, &catalog)?;
     view.apply_json_records(std::slice::from_mut(&mut record), "<body>")?;
     flush_audit(&s)?;
-    Ok(with_version(&s, axum::Json(record).into_response()))
+    Ok(with_version(&snap, axum::Json(record).into_response()))
 }
 
 async fn apply_batch(
@@ -365,6 +410,7 @@ async fn apply_batch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let snap = s.snapshot();
     let who = caller(&s, &headers)?;
     let body = parse_json(&body)?;
     let Value::Object(mut body) = body else {
@@ -399,14 +445,158 @@ async fn apply_batch(
             format!("records[{i}] is not a JSON object"),
         ));
     }
-    let catalog = catalog_for(&s, &q, records.first())?;
-    let view = view_for(&s, who, &catalog)?;
+    let catalog = catalog_for(&snap, &q, records.first())?;
+    let view = view_for(&s, &snap, who, &catalog)?;
     view.apply_json_records(&mut records, "<body>")?;
     flush_audit(&s)?;
     Ok(with_version(
-        &s,
+        &snap,
         axum::Json(json!({"records": records})).into_response(),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FhirQuery {
+    /// `stop` (default) or `withhold`.
+    on_error: Option<String>,
+}
+
+fn fhir_on_error(q: &FhirQuery) -> Result<phiguard::fhir::OnError, ApiError> {
+    match q.on_error.as_deref() {
+        None | Some("stop") => Ok(phiguard::fhir::OnError::Stop),
+        Some("withhold") => Ok(phiguard::fhir::OnError::Withhold),
+        Some(_) => Err(ApiError::bad_request("on_error is `stop` or `withhold`")),
+    }
+}
+
+/// The headers that say what a FHIR run left out.
+fn fhir_outcome(s: &Snapshot, mut r: Response, summary: &phiguard::fhir::FhirSummary) -> Response {
+    let count = |m: &std::collections::BTreeMap<String, u64>| m.values().sum::<u64>();
+    for (name, n) in [
+        ("x-phiguard-withheld", count(&summary.withheld)),
+        ("x-phiguard-hidden", count(&summary.hidden)),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&n.to_string()) {
+            r.headers_mut().insert(name, v);
+        }
+    }
+    with_version(s, r)
+}
+
+/// A FHIR R4 resource or Bundle, as the caller may see it (the pack's `fhir` catalog). A
+/// document the caller may not see at all is 403.
+async fn fhir_document(
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<FhirQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let snap = s.snapshot();
+    let who = caller(&s, &headers)?;
+    let on_error = fhir_on_error(&q)?;
+    let mut doc = parse_json(&body)?;
+    let view = view_for(&s, &snap, who, "fhir")?;
+    let mut run = phiguard::fhir::Fhir::new(&view)?.on_error(on_error);
+    run.apply(&mut doc, "<body>")?;
+    flush_audit(&s)?;
+    if doc.is_null() {
+        let r = ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_visible",
+            "nothing of this document may be shown to the caller",
+        )
+        .into_response();
+        return Ok(fhir_outcome(&snap, r, run.summary()));
+    }
+    let mut r = axum::Json(doc).into_response();
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/fhir+json"),
+    );
+    Ok(fhir_outcome(&snap, r, run.summary()))
+}
+
+/// FHIR NDJSON (a bulk export file), one resource a line, in one run: ids, references and
+/// per-patient date shifts agree across its lines.
+async fn fhir_ndjson(
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<FhirQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let snap = s.snapshot();
+    let who = caller(&s, &headers)?;
+    let on_error = fhir_on_error(&q)?;
+    let view = view_for(&s, &snap, who, "fhir")?;
+    let mut run = phiguard::fhir::Fhir::new(&view)?.on_error(on_error);
+    let mut out = Vec::with_capacity(body.len());
+    phiguard::fhir::deidentify_ndjson(&mut run, &body[..], &mut out, "<body>")?;
+    flush_audit(&s)?;
+    let mut r = (StatusCode::OK, out).into_response();
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/fhir+ndjson"),
+    );
+    Ok(fhir_outcome(&snap, r, run.summary()))
+}
+
+/// Builds the pack anew from its directory off the request path and swaps it in whole; a pack
+/// that does not load is refused (422, counted) and the old one keeps serving.
+async fn reload(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let who = caller(&s, &headers)?;
+    if !who
+        .principal
+        .roles
+        .iter()
+        .any(|r| s.admin_roles.contains(r))
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "reloading the pack needs an admin role (admin_roles)",
+        ));
+    }
+    let dir = s.policies.clone();
+    let built = tokio::task::spawn_blocking(move || load_snapshot(dir.as_deref()))
+        .await
+        .map_err(|_| ApiError::from(phiguard::Error::request("the reload task failed")))?;
+    match built {
+        Ok(snap) => {
+            let version = snap.version.clone();
+            let old = {
+                let mut g = match s.current.write() {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+                std::mem::replace(&mut *g, Arc::new(snap))
+            };
+            let changed = old.version != version;
+            let mut r = axum::Json(json!({
+                "version": version.to_str().unwrap_or(""),
+                "changed": changed,
+            }))
+            .into_response();
+            r.headers_mut().insert(PACK_HEADER, version);
+            Ok(r)
+        }
+        Err(e) => {
+            s.reload_failures
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let message = match e {
+                ServerError::Engine(e) => e.to_string(),
+                other => other.to_string(),
+            };
+            let snap = s.snapshot();
+            let r = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "pack_refused",
+                format!("the new pack was refused; the old one keeps serving: {message}"),
+            )
+            .into_response();
+            Ok(with_version(&snap, r))
+        }
+    }
 }
 
 async fn explain(
@@ -414,12 +604,13 @@ async fn explain(
     Query(q): Query<CatalogQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let snap = s.snapshot();
     let Some(catalog) = q.catalog.clone() else {
         return Err(ApiError::bad_request(
             "name the catalog: /v1/explain?catalog=NAME",
         ));
     };
-    let view = view_for(&s, caller(&s, &headers)?, &catalog)?;
+    let view = view_for(&s, &snap, caller(&s, &headers)?, &catalog)?;
     let plan = view.plan_for_others()?;
     let fields: Vec<Value> = plan
         .fields
@@ -434,7 +625,7 @@ async fn explain(
         })
         .collect();
     Ok(with_version(
-        &s,
+        &snap,
         axum::Json(json!({"catalog": catalog, "plan": plan.id, "fields": fields})).into_response(),
     ))
 }
@@ -462,6 +653,12 @@ pub fn openapi() -> Value {
         {"name": "catalog", "in": "query", "required": false, "schema": {"type": "string"}, "description": "The pack catalog; matched from the record's keys when absent"}
     ]);
     let record = json!({"type": "object", "additionalProperties": true});
+    let fhir_params = json!([
+        {"name": "X-Purpose-Of-Use", "in": "header", "required": true, "schema": {"type": "string"}},
+        {"name": "X-Break-Glass-Reason", "in": "header", "required": false, "schema": {"type": "string"}},
+        {"name": "on_error", "in": "query", "required": false, "schema": {"type": "string", "enum": ["stop", "withhold"]},
+         "description": "A resource that cannot be treated stops the request (422) or is withheld and counted"}
+    ]);
     json!({
         "openapi": "3.1.0",
         "info": {"title": "phiguard", "version": env!("CARGO_PKG_VERSION"),
@@ -494,6 +691,25 @@ pub fn openapi() -> Value {
                 "summary": "How the caller sees each field of a catalog, and which policies decided",
                 "parameters": headers,
                 "responses": merge(json!({"200": {"description": "The caller's plan"}}), &errors)
+            }},
+            "/v1/fhir": {"post": {
+                "summary": "A FHIR R4 resource or Bundle, as the caller may see it",
+                "parameters": fhir_params,
+                "requestBody": {"required": true, "content": {"application/fhir+json": {"schema": record}, "application/json": {"schema": record}}},
+                "responses": merge(json!({"200": {"description": "The document, treated; X-Phiguard-Withheld and X-Phiguard-Hidden count what was left out", "content": {"application/fhir+json": {"schema": record}}},
+                                          "403": {"description": "Nothing of the document may be shown to the caller", "content": {"application/json": {"schema": error}}}}), &errors)
+            }},
+            "/v1/fhir/ndjson": {"post": {
+                "summary": "FHIR NDJSON (a bulk export file) in one run",
+                "parameters": fhir_params,
+                "requestBody": {"required": true, "content": {"application/fhir+ndjson": {"schema": {"type": "string"}}}},
+                "responses": merge(json!({"200": {"description": "The resources, treated, one a line", "content": {"application/fhir+ndjson": {"schema": {"type": "string"}}}}}), &errors)
+            }},
+            "/admin/reload": {"post": {
+                "summary": "Load the pack anew and swap it in whole (an admin role); a broken pack is refused and the old one keeps serving",
+                "parameters": [{"name": "X-Purpose-Of-Use", "in": "header", "required": true, "schema": {"type": "string"}}],
+                "responses": merge(json!({"200": {"description": "The version now served"},
+                                          "403": {"description": "Not an admin role", "content": {"application/json": {"schema": error}}}}), &errors)
             }},
             "/healthz": {"get": {"summary": "The process is up", "security": [], "responses": {"200": {"description": "ok"}}}},
             "/readyz": {"get": {"summary": "A pack is loaded", "security": [], "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}}}},

@@ -36,6 +36,9 @@ pub struct Config {
     /// The reference year for ages (this year unless set).
     #[serde(default)]
     pub as_of_year: Option<i64>,
+    /// Roles that may reload the pack (`POST /admin/reload`); none unless set.
+    #[serde(default)]
+    pub admin_roles: Vec<String>,
     /// Request limits.
     #[serde(default)]
     pub limits: Limits,

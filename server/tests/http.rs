@@ -389,3 +389,181 @@ fn development_mode_is_loopback_only() {
         .to_string();
     assert!(e.contains("serve.toml"), "{e}");
 }
+
+#[tokio::test]
+async fn fhir_documents_and_ndjson_per_caller_audited() {
+    let s = serve("").await;
+    let (k1, _) = signer(1, "k1");
+    let analyst = token(&k1, "k1", &claims("an-1", &["data_analyst"]));
+    let bundle = json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:00000000-0000-4000-8000-0000000000a1",
+         "resource": {"resourceType": "Patient", "id": "00000000-0000-4000-8000-0000000000a1",
+                      "name": [{"family": "Quarrie"}], "gender": "female", "birthDate": "1980-04-02"}},
+        {"resource": {"resourceType": "Condition",
+            "meta": {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "HIV"}]},
+            "code": {"text": "x"},
+            "subject": {"reference": "urn:uuid:00000000-0000-4000-8000-0000000000a1"}}}]});
+    let r = post(
+        &s,
+        "/v1/fhir",
+        Some(&analyst),
+        Some("HRESCH"),
+        bundle.to_string(),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/fhir+json");
+    // The HIV-labelled Condition is not the analyst's to see at all.
+    assert_eq!(r.headers()["x-phiguard-hidden"], "1");
+    let out: Value = r.json().await.unwrap();
+    let entries = out["entry"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["resource"]["gender"], "female");
+    assert!(!out.to_string().contains("Quarrie") && !out.to_string().contains("1980-04"));
+
+    let nd = format!(
+        "{}\n{}\n",
+        json!({"resourceType": "Patient", "id": "p1", "name": [{"family": "Quarrie"}]}),
+        json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+               "subject": {"reference": "Patient/p1"}})
+    );
+    let r = post(&s, "/v1/fhir/ndjson", Some(&analyst), Some("HRESCH"), nd).await;
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        lines[1]["subject"]["reference"],
+        format!("Patient/{}", lines[0]["id"].as_str().unwrap())
+    );
+    // A bad resource: 422 by default, withheld on request.
+    let bad = json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"name": [{"family": "Quarrie"}]}}]})
+    .to_string();
+    let r = post(&s, "/v1/fhir", Some(&analyst), Some("HRESCH"), bad.clone()).await;
+    assert_eq!(r.status(), 422);
+    assert!(!r.text().await.unwrap().contains("Quarrie"));
+    let r = post(
+        &s,
+        "/v1/fhir?on_error=withhold",
+        Some(&analyst),
+        Some("HRESCH"),
+        bad,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-phiguard-withheld"], "1");
+
+    let (key, audit, _dir) = s.stop().await;
+    let key = phiguard::KeyRing::from_file(&key).unwrap();
+    let log = std::fs::read_to_string(&audit).unwrap();
+    phiguard::audit::verify(std::io::BufReader::new(log.as_bytes()), &key).unwrap();
+    assert!(log.contains("\"disclosure\""), "{log}");
+    assert!(!log.contains("Quarrie"));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn reload_swaps_the_pack_whole_and_refuses_a_broken_one_under_load() {
+    let packs = tempfile::tempdir().unwrap();
+    let pack = packs.path().join("policies");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies"),
+        &pack,
+    );
+    let s = serve(&format!(
+        "policies = {:?}\nadmin_roles = [\"compliance_specialist\"]\n",
+        pack.display().to_string()
+    ))
+    .await;
+    let (k1, _) = signer(1, "k1");
+    let admin = token(&k1, "k1", &claims("adm-1", &["compliance_specialist"]));
+    let analyst = token(&k1, "k1", &claims("an-1", &["data_analyst"]));
+    let v1 = s.started.pack_version.clone();
+    let reload = |t: String| {
+        let url = format!("{}/admin/reload", s.base);
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(t)
+                .header("x-purpose-of-use", "HOPERAT")
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(reload(analyst.clone()).await.status(), 403);
+
+    // Requests keep coming while the pack changes: every one answered, each by one version.
+    let body = patient().to_string();
+    let mut load = Vec::new();
+    for _ in 0..8 {
+        let (base, t, body) = (s.base.clone(), analyst.clone(), body.clone());
+        load.push(tokio::spawn(async move {
+            let c = reqwest::Client::new();
+            let mut versions = Vec::new();
+            for _ in 0..25 {
+                let r = c
+                    .post(format!("{base}/v1/records/apply"))
+                    .bearer_auth(&t)
+                    .header("x-purpose-of-use", "HRESCH")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+                versions.push(r.headers()["x-phiguard-pack"].to_str().unwrap().to_owned());
+            }
+            versions
+        }));
+    }
+    let research = pack.join("research.cedar");
+    let text = std::fs::read_to_string(&research).unwrap();
+    std::fs::write(&research, format!("{text}\n// reviewed\n")).unwrap();
+    let r = reload(admin.clone()).await;
+    assert_eq!(r.status(), 200);
+    let v2 = r.headers()["x-phiguard-pack"].to_str().unwrap().to_owned();
+    assert_ne!(v1, v2);
+    let mut seen = std::collections::BTreeSet::new();
+    for l in load {
+        seen.extend(l.await.unwrap());
+    }
+    assert!(seen.iter().all(|v| *v == v1 || *v == v2), "{seen:?}");
+
+    // A broken pack: refused, counted, and the last good one keeps serving.
+    std::fs::write(&research, "permit (principal, action, resource) when {").unwrap();
+    let r = reload(admin.clone()).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.headers()["x-phiguard-pack"], v2.as_str());
+    let msg = r.text().await.unwrap();
+    assert!(
+        msg.contains("research.cedar") && msg.contains("refused"),
+        "{msg}"
+    );
+    let r = post(
+        &s,
+        "/v1/records/apply",
+        Some(&analyst),
+        Some("HRESCH"),
+        body,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-phiguard-pack"], v2.as_str());
+    s.stop().await;
+}

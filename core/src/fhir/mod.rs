@@ -172,6 +172,8 @@ pub struct Fhir<'v> {
     terms: HashMap<String, Arc<RecordTerms>>,
     summary: FhirSummary,
     on_error: OnError,
+    /// Resources released in the document being treated, audited when it ends.
+    disclosures: crate::engine::Disclosures,
     /// Errors of resources withheld in the document being treated (located when it ends).
     pending: Vec<(String, Error)>,
 }
@@ -240,6 +242,7 @@ impl<'v> Fhir<'v> {
             terms: HashMap::new(),
             summary: FhirSummary::default(),
             on_error: OnError::Stop,
+            disclosures: crate::engine::Disclosures::default(),
             pending: Vec::new(),
         })
     }
@@ -440,6 +443,10 @@ impl<'v> Fhir<'v> {
         if !prune(doc) {
             *doc = Value::Null;
         }
+        // A view with an audit sink audits what this document released (one event per
+        // plan, with the resources' original ids) before the caller can hand it on.
+        self.view
+            .audit_disclosures(std::mem::take(&mut self.disclosures))?;
         Ok(())
     }
 
@@ -704,11 +711,20 @@ impl<'v> Fhir<'v> {
         let ctx = RowCtx::new(self.view.key(), patient.as_deref(), self.view.as_of_year())
             .with_detector(self.view.custom_detector())
             .with_record(terms.as_deref());
+        let original_id = if self.view.is_audited() {
+            res.get("id").and_then(Value::as_str).map(str::to_owned)
+        } else {
+            None
+        };
         let mut walk = Walk::new(self, &plan, &ctx);
         walk.contained = contained;
         walk.resource(res, &rtype)
             .map_err(|e| prefix_path(e, path))?;
         let (labels, unknown, treated) = (walk.labels, walk.unknown, walk.treated);
+        if self.view.is_audited() {
+            let id = original_id.as_deref();
+            self.disclosures.add(&plan.id, id);
+        }
         for (k, n) in unknown {
             *self.summary.unknown_elements.entry(k).or_default() += n;
         }
