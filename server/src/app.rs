@@ -51,7 +51,7 @@ struct AppState {
     policies: Option<std::path::PathBuf>,
     /// Roles that may reload the pack.
     admin_roles: Vec<String>,
-    reload_failures: std::sync::atomic::AtomicU64,
+    metrics: crate::metrics::Metrics,
     key: Option<KeyRing>,
     audit: Option<Arc<AuditLog>>,
     callers: Callers,
@@ -106,6 +106,8 @@ pub struct Started {
 
 fn load_state(config: &Config) -> Result<AppState, ServerError> {
     let snapshot = load_snapshot(config.policies.as_deref())?;
+    let metrics = crate::metrics::Metrics::new();
+    metrics.set_pack(snapshot.version.to_str().unwrap_or(""));
     let key = match &config.key_file {
         Some(p) => Some(KeyRing::from_file(p)?),
         None => None,
@@ -122,7 +124,7 @@ fn load_state(config: &Config) -> Result<AppState, ServerError> {
         current: std::sync::RwLock::new(Arc::new(snapshot)),
         policies: config.policies.clone(),
         admin_roles: config.admin_roles.clone(),
-        reload_failures: std::sync::atomic::AtomicU64::new(0),
+        metrics,
         key,
         audit,
         callers,
@@ -154,6 +156,8 @@ fn router_and_version(config: &Config) -> Result<(Router, String), ServerError> 
         .route("/v1/fhir", post(fhir_document))
         .route("/v1/fhir/ndjson", post(fhir_ndjson))
         .route("/admin/reload", post(reload))
+        .route("/metrics", get(metrics))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(limit))
@@ -237,6 +241,48 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
+}
+
+/// Counts and times every request by its route template (never the path itself).
+async fn track(
+    State(s): State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "(unmatched)".to_owned(), |p| p.as_str().to_owned());
+    let started = std::time::Instant::now();
+    let r = next.run(req).await;
+    s.metrics
+        .duration
+        .get_or_create(&crate::metrics::RouteLabel {
+            route: route.clone(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    s.metrics
+        .requests
+        .get_or_create(&crate::metrics::RouteStatus {
+            route,
+            status: r.status().as_u16(),
+        })
+        .inc();
+    r
+}
+
+async fn metrics(State(s): State<Arc<AppState>>) -> Response {
+    let snap = s.snapshot();
+    let views = snap.views.lock().map_or(0, |m| m.len());
+    s.metrics
+        .views
+        .set(i64::try_from(views).unwrap_or(i64::MAX));
+    let mut r = s.metrics.encode().into_response();
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
 }
 
 async fn healthz() -> &'static str {
@@ -572,6 +618,7 @@ async fn reload(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Result<Re
                 std::mem::replace(&mut *g, Arc::new(snap))
             };
             let changed = old.version != version;
+            s.metrics.set_pack(version.to_str().unwrap_or(""));
             let mut r = axum::Json(json!({
                 "version": version.to_str().unwrap_or(""),
                 "changed": changed,
@@ -581,8 +628,7 @@ async fn reload(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Result<Re
             Ok(r)
         }
         Err(e) => {
-            s.reload_failures
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            s.metrics.reload_failures.inc();
             let message = match e {
                 ServerError::Engine(e) => e.to_string(),
                 other => other.to_string(),
@@ -711,6 +757,7 @@ pub fn openapi() -> Value {
                 "responses": merge(json!({"200": {"description": "The version now served"},
                                           "403": {"description": "Not an admin role", "content": {"application/json": {"schema": error}}}}), &errors)
             }},
+            "/metrics": {"get": {"summary": "Prometheus metrics (route templates and statuses only)", "security": [], "responses": {"200": {"description": "Text exposition format"}}}},
             "/healthz": {"get": {"summary": "The process is up", "security": [], "responses": {"200": {"description": "ok"}}}},
             "/readyz": {"get": {"summary": "A pack is loaded", "security": [], "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}}}},
             "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}}

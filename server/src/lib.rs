@@ -8,7 +8,8 @@
 //!
 //! - `config`: the TOML file and its environment overrides;
 //! - `auth`: callers (JWTs, or the loud development mode bound to loopback);
-//! - `app`: routes, the views cached per caller, the audit, and the `serve` loop.
+//! - `app`: routes, the views cached per caller, the audit, and the `serve` loop;
+//! - `metrics`: Prometheus metrics, labelled by route template and status only.
 //!
 //! The endpoints are described by [`openapi`], served at `/openapi.json`.
 
@@ -16,6 +17,7 @@ mod app;
 mod auth;
 mod config;
 mod error;
+mod metrics;
 
 pub use app::{Started, openapi, router, run, start};
 pub use auth::{AuthError, Principal};

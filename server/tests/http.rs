@@ -567,3 +567,60 @@ async fn reload_swaps_the_pack_whole_and_refuses_a_broken_one_under_load() {
     assert_eq!(r.headers()["x-phiguard-pack"], v2.as_str());
     s.stop().await;
 }
+
+/// Canary values sent through every endpoint never reach the metrics (labels are route
+/// templates and statuses only); the metrics count what happened.
+#[tokio::test]
+async fn metrics_count_requests_and_carry_no_record_values() {
+    let s = serve("").await;
+    let (k1, _) = signer(1, "k1");
+    let t = token(&k1, "k1", &claims("an-1", &["data_analyst"]));
+    let mut canary = patient();
+    canary["ssn"] = json!("987-65-4329");
+    canary["family"] = json!("Zzyzxcanary");
+    let _ = post(
+        &s,
+        "/v1/records/apply",
+        Some(&t),
+        Some("HRESCH"),
+        canary.to_string(),
+    )
+    .await;
+    let batch = json!({"records": [canary.clone()]}).to_string();
+    let _ = post(&s, "/v1/records/batch", Some(&t), Some("HRESCH"), batch).await;
+    let fhir = json!({"resourceType": "Patient", "id": "Zzyzxcanary-id",
+                      "name": [{"family": "Zzyzxcanary"}]})
+    .to_string();
+    let _ = post(&s, "/v1/fhir", Some(&t), Some("HRESCH"), fhir).await;
+    let _ = post(
+        &s,
+        "/v1/records/apply",
+        None,
+        Some("HRESCH"),
+        canary.to_string(),
+    )
+    .await;
+    let m = reqwest::get(format!("{}/metrics", s.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for needle in ["987-65-4329", "Zzyzxcanary", "an-1"] {
+        assert!(!m.contains(needle), "{needle} in metrics");
+    }
+    assert!(
+        m.contains("phiguard_http_requests_total{route=\"/v1/records/apply\",status=\"200\"} 1"),
+        "{m}"
+    );
+    assert!(
+        m.contains("route=\"/v1/records/apply\",status=\"401\"} 1"),
+        "{m}"
+    );
+    assert!(m.contains(&format!(
+        "phiguard_pack{{version=\"{}\"}} 1",
+        s.started.pack_version
+    )));
+    assert!(m.contains("phiguard_http_request_duration_seconds_bucket"));
+    s.stop().await;
+}
