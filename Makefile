@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: help demo test deny fuzz test-rust test-python python-env test-wasm wasm-pkg wasm-tools wasm-floor lint bench bench-python bench-presidio bench-wasm stress-faker fmt
+.PHONY: help demo test deny fuzz test-rust test-python python-env test-wasm wasm-pkg wasm-tools wasm-floor lint bench bench-server bench-python bench-presidio bench-wasm stress-faker fmt
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ stress-faker: python-env ## Free text: recall on phone, name and address formats
 wasm-floor: ## Size of a module doing only Cedar's part of the browser work (the floor under wasm-pkg)
 	rustup target add wasm32-unknown-unknown
 	bash scripts/cedar-floor.sh
+
+bench-server: ## phiguard serve under wrk (server and load on separate cores, loopback, DURATION=20 s a run)
+	bash scripts/bench-server.sh
 
 bench-wasm: wasm-pkg ## applyMany in Node and Chromium (native figure: cargo bench -- json_records)
 	cd bindings-wasm && node bench/bench.mjs
