@@ -145,6 +145,8 @@ fn router_and_version(config: &Config) -> Result<(Router, String), ServerError> 
     let state = Arc::new(load_state(config)?);
     let version = state.snapshot().version.to_str().unwrap_or("").to_owned();
     let limit = state.limits.body_bytes;
+    let concurrency = state.limits.concurrency;
+    let timeout = std::time::Duration::from_millis(state.limits.timeout_ms);
     let request_id = HeaderName::from_static("x-request-id");
     let app = Router::new()
         .route("/healthz", get(healthz))
@@ -160,6 +162,16 @@ fn router_and_version(config: &Config) -> Result<(Router, String), ServerError> 
         .layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
         .layer(DefaultBodyLimit::disable())
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(shed))
+                .load_shed()
+                .concurrency_limit(concurrency),
+        )
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
@@ -241,6 +253,16 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
+}
+
+/// A request past the concurrency limit: shed at once, told when to come back.
+async fn shed(_: tower::BoxError) -> Response {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "overloaded",
+        "the server is at its concurrency limit; retry shortly",
+    )
+    .into_response()
 }
 
 /// Counts and times every request by its route template (never the path itself).

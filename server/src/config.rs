@@ -58,6 +58,13 @@ pub struct Limits {
     /// The most records in one batch request.
     #[serde(default = "default_batch")]
     pub batch: usize,
+    /// Requests served at once; past it a request is shed at once with 503 and
+    /// `Retry-After` rather than queued.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// The longest a request may take, in milliseconds (408 past it).
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -65,6 +72,8 @@ impl Default for Limits {
         Limits {
             body_bytes: default_body_bytes(),
             batch: default_batch(),
+            concurrency: default_concurrency(),
+            timeout_ms: default_timeout_ms(),
         }
     }
 }
@@ -114,6 +123,14 @@ fn default_body_bytes() -> usize {
 
 fn default_batch() -> usize {
     100
+}
+
+fn default_concurrency() -> usize {
+    256
+}
+
+fn default_timeout_ms() -> u64 {
+    10_000
 }
 
 fn default_user_claim() -> String {
@@ -186,7 +203,11 @@ impl Config {
                 "{source}: `audit_log` needs `key_file` (the chain is keyed)"
             )));
         }
-        if self.limits.batch == 0 || self.limits.body_bytes == 0 {
+        if self.limits.batch == 0
+            || self.limits.body_bytes == 0
+            || self.limits.concurrency == 0
+            || self.limits.timeout_ms == 0
+        {
             return Err(ServerError::Config(format!(
                 "{source}: limits must be above 0"
             )));

@@ -624,3 +624,42 @@ async fn metrics_count_requests_and_carry_no_record_values() {
     assert!(m.contains("phiguard_http_request_duration_seconds_bucket"));
     s.stop().await;
 }
+
+/// Past the concurrency limit, requests are shed at once (503, Retry-After), never queued
+/// without bound; the rest are served.
+#[tokio::test]
+async fn requests_past_the_concurrency_limit_are_shed() {
+    let s = serve("[limits]\nconcurrency = 1\n").await;
+    let (k1, _) = signer(1, "k1");
+    let t = token(&k1, "k1", &claims("an-1", &["data_analyst"]));
+    let batch = json!({"records": vec![patient(); 100]}).to_string();
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let (base, t, batch) = (s.base.clone(), t.clone(), batch.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = reqwest::Client::new()
+                .post(format!("{base}/v1/records/batch"))
+                .bearer_auth(t)
+                .header("x-purpose-of-use", "HRESCH")
+                .body(batch)
+                .send()
+                .await
+                .unwrap();
+            let retry = r.headers().get("retry-after").is_some();
+            (r.status().as_u16(), retry)
+        }));
+    }
+    let mut codes = Vec::new();
+    for t in tasks {
+        codes.push(t.await.unwrap());
+    }
+    assert!(
+        codes
+            .iter()
+            .all(|(c, retry)| *c == 200 || (*c == 503 && *retry)),
+        "{codes:?}"
+    );
+    assert!(codes.iter().any(|(c, _)| *c == 503), "{codes:?}");
+    assert!(codes.iter().any(|(c, _)| *c == 200), "{codes:?}");
+    s.stop().await;
+}
